@@ -1,0 +1,1 @@
+"""Twilio SMS and WhatsApp webhook, outbound texts and the phone simulator."""

@@ -1,0 +1,1 @@
+"""Worker pages served to phone browsers: report, follow-up, leave quickly."""

@@ -1,0 +1,1 @@
+"""Desks, accounts, memberships with wrapped keys, and the inbound SMS numbers we operate."""

@@ -1,0 +1,1 @@
+"""Anonymised alerts from a desk to the buyers of a facility, delivered in delayed batches."""

@@ -1,0 +1,96 @@
+"""The app factory: ``create_app(settings)`` wires extensions, blueprints and request logging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_session import Session as ServerSideSession
+
+from crypto.pseudonyms import ip_rate_tag
+from intake.db import Database
+from intake.health import health
+from intake.jobs import JobQueue, make_queue
+from intake.logs import configure_logging, install_request_logging
+from intake.settings import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app for ``settings`` (read from the environment when not given)."""
+    settings = settings or Settings.from_env()
+    app = Flask("intake", instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        SESSION_COOKIE_NAME="intake_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=30),
+    )
+    app.extensions["intake.settings"] = settings
+
+    configure_logging()
+    database = Database(settings.database_url)
+    app.extensions["intake.db"] = database
+    app.teardown_appcontext(database.remove)
+
+    _init_sessions(app, settings)
+    limiter = _init_limiter(app, settings)
+    app.extensions["intake.limiter"] = limiter
+    app.extensions["intake.jobs"] = make_queue(settings)
+
+    app.register_blueprint(health)
+    install_request_logging(app)
+    return app
+
+
+def _init_sessions(app: Flask, settings: Settings) -> None:
+    """Server-side sessions: Redis when configured, else files in the instance folder.
+
+    A session holds no plaintext: monitors' unlocked keys are stored there only encrypted
+    under a key that lives in their cookie (DESIGN 4.2).
+    """
+    config: dict[str, Any] = {"SESSION_PERMANENT": True, "SESSION_USE_SIGNER": False}
+    if settings.redis_url:
+        from redis import Redis
+
+        config.update(
+            SESSION_TYPE="redis",
+            SESSION_REDIS=Redis.from_url(settings.redis_url),
+            SESSION_KEY_PREFIX="intake:session:",
+        )
+    else:
+        from cachelib.file import FileSystemCache
+
+        config.update(
+            SESSION_TYPE="cachelib",
+            SESSION_CACHELIB=FileSystemCache(
+                str(settings.instance_path / "sessions"), threshold=10_000, mode=0o600
+            ),
+        )
+    app.config.update(config)
+    ServerSideSession(app)
+
+
+def _init_limiter(app: Flask, settings: Settings) -> Limiter:
+    """Flask-Limiter keyed by a keyed, daily-rotating tag of the client address, never the IP."""
+
+    def client_tag() -> str:
+        return ip_rate_tag(settings.pepper, request.remote_addr or "-", day=dt.date.today())
+
+    limiter = Limiter(
+        key_func=client_tag,
+        storage_uri=settings.redis_url or "memory://",
+        storage_options={"socket_connect_timeout": 2} if settings.redis_url else {},
+        key_prefix="intake:limit",
+        headers_enabled=False,
+        swallow_errors=False,
+    )
+    limiter.init_app(app)
+    return limiter

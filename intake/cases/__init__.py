@@ -1,0 +1,1 @@
+"""Cases: reports grouped by a desk, with sealed notes and the de-identified summary."""

@@ -1,0 +1,195 @@
+"""The ``intake`` command: serve, db upgrade, demo, worker (DESIGN 7).
+
+Every failure a user can cause (bad settings, unreachable database, un-migrated schema)
+ends in one line naming the problem and what to change, and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from intake.errors import ConfigError, DatabaseNotMigrated, DatabaseUnavailable, IntakeError
+from intake.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("intake.cli")
+
+
+def friendly_errors(function: F) -> F:
+    """Turn our own errors into ``Error: <one line>`` and exit code 1, never a traceback."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except DatabaseUnavailable as exc:
+            raise click.ClickException(
+                f"cannot reach the database named by INTAKE_DATABASE_URL: {exc}"
+            ) from None
+        except IntakeError as exc:
+            raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(
+                f"database error ({type(exc).__name__}); check INTAKE_DATABASE_URL "
+                "and that `intake db upgrade` has run"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings() -> Settings:
+    return Settings.from_env()
+
+
+@contextmanager
+def database(settings: Settings, *, migrate_embedded: bool) -> Iterator[Any]:
+    """A reachable, up-to-date database, or a clear error.
+
+    The embedded SQLite default is migrated on the spot; PostgreSQL never is, because an
+    operator should decide when a production schema changes.
+    """
+    from intake import schema
+    from intake.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        db.ping()
+        if not schema.is_current(db.engine):
+            if settings.embedded and migrate_embedded:
+                schema.upgrade(db.engine)
+            else:
+                raise DatabaseNotMigrated(
+                    "the database schema is not up to date; run `intake db upgrade` first"
+                )
+        yield db
+    finally:
+        db.dispose()
+
+
+@click.group()
+def main() -> None:
+    """Worker Voice Intake: sealed, anonymous grievance intake."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest version (Alembic)."""
+    from intake import schema
+    from intake.db import Database
+    from intake.install import ensure_install
+
+    settings = load_settings()
+    db = Database(settings.database_url)
+    try:
+        db.ping()
+        schema.upgrade(db.engine)
+        with db.transaction() as session:
+            ensure_install(session, settings)
+    finally:
+        db.dispose()
+    click.echo(f"database schema is at revision {schema.head_revision()}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the logins as one JSON object.")
+@friendly_errors
+def demo(as_json: bool) -> None:
+    """Load demo desks, monitors, buyers, facilities and contracts; print the logins."""
+    from intake.demo import format_logins, load_demo, save_logins
+    from intake.install import ensure_install
+    from intake.kdf import argon2_profile
+
+    settings = load_settings()
+    with database(settings, migrate_embedded=True) as db:
+        with db.transaction() as session:
+            ensure_install(session, settings)
+            result = load_demo(
+                session,
+                instance=settings.instance_path,
+                secret_key=settings.secret_key,
+                profile=argon2_profile(settings),
+            )
+        if result.created:
+            save_logins(settings.instance_path, result.logins)
+    if as_json:
+        click.echo(json.dumps(result.logins, ensure_ascii=False, indent=2))
+    else:
+        if not result.created:
+            click.echo("Demo data was already loaded; these are its logins.")
+        click.echo(format_logins(result.logins))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@friendly_errors
+def serve(host: str, port: int) -> None:
+    """Run the development server (use gunicorn in production: see ops/)."""
+    from werkzeug.serving import WSGIRequestHandler, run_simple
+
+    from intake.app import create_app
+    from intake.install import ensure_install
+
+    settings = load_settings()
+    with database(settings, migrate_embedded=True) as db:
+        with db.transaction() as session:
+            ensure_install(session, settings)
+    app = create_app(settings)
+
+    class QuietHandler(WSGIRequestHandler):
+        """werkzeug's own access log names the client address and the query string."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            return None
+
+    click.echo(f"Worker Voice Intake on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_simple(host, port, app, request_handler=QuietHandler, threaded=True)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the jobs in the queue, then exit.")
+@friendly_errors
+def worker(burst: bool) -> None:
+    """Run background jobs from the Redis queue (not needed in the embedded default)."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from intake.app import create_app
+    from intake.install import ensure_install
+    from intake.jobs import QUEUE_NAME
+
+    settings = load_settings()
+    if not settings.redis_url:
+        raise ConfigError(
+            "INTAKE_REDIS_URL is not set: without Redis, jobs run inside `intake serve` "
+            "and no worker is needed"
+        )
+    with database(settings, migrate_embedded=False) as db:
+        with db.transaction() as session:
+            ensure_install(session, settings)
+    app = create_app(settings)
+    connection = Redis.from_url(settings.redis_url)
+    # SimpleWorker runs jobs in this process, inside one app context (no fork per job).
+    with app.app_context():
+        SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(
+            burst=burst
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""SMS and WhatsApp conversation state, processed inbound ids and outbound messages."""

@@ -1,0 +1,93 @@
+"""Conversation state per sender_tag (never a number), idempotency records, outbound queue.
+
+The conversation keeps a minute-precise ``updated_at`` because idle expiry needs it; the row
+is deleted when the conversation ends or expires, and it never names a report's content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from intake.db import Base, UTCDateTime, new_id, utcnow
+
+
+class Conversation(Base):
+    __tablename__ = "sms_conversations"
+
+    sender_tag: Mapped[str] = mapped_column(String(80), primary_key=True)
+    inbound_number: Mapped[str] = mapped_column(String(20))
+    whatsapp: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(32))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    category: Mapped[str | None] = mapped_column(String(40))
+    draft_report_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    invalid_answers: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OptOut(Base):
+    """A sender_tag that texted STOP: we send them nothing until START."""
+
+    __tablename__ = "sms_opt_outs"
+
+    sender_tag: Mapped[str] = mapped_column(String(80), primary_key=True)
+
+
+class ProcessedInbound(Base):
+    """An inbound MessageSid already handled, keyed by a keyed hash of the sid.
+
+    The reply is kept sealed under a key derived from the sid and the pepper for a short
+    window, so a retried webhook gets the same answer (DESIGN 5.2).
+    """
+
+    __tablename__ = "processed_inbound"
+
+    sid_tag: Mapped[str] = mapped_column(String(80), primary_key=True)
+    processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reply_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class OutboundStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    OPTED_OUT = "opted_out"
+
+
+class OutboundMessage(Base):
+    """A text we owe a worker (a desk reply, a remedy question); content stays sealed."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("report_messages.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[OutboundStatus] = mapped_column(
+        Enum(OutboundStatus, native_enum=False, length=16), default=OutboundStatus.QUEUED
+    )
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PendingDeletion(Base):
+    """An inbound message Twilio still keeps; a job deletes it there, retried until done."""
+
+    __tablename__ = "provider_deletions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

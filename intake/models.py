@@ -1,0 +1,38 @@
+"""Imports every domain's models so that the metadata (and Alembic) sees all tables."""
+
+from intake.accounts.models import (
+    Account,
+    AccountStatus,
+    Desk,
+    InstallState,
+    Membership,
+    MembershipApproval,
+    MembershipStatus,
+    Role,
+    SmsNumber,
+)
+from intake.alerts.models import Alert
+from intake.audit.models import AuditEvent
+from intake.cases.models import Case, CaseNote, CaseReport, CaseStatus
+from intake.db import Base
+from intake.messaging.models import (
+    Conversation,
+    OptOut,
+    OutboundMessage,
+    OutboundStatus,
+    PendingDeletion,
+    ProcessedInbound,
+)
+from intake.remedy.models import ActionOwner, ActionStatus, RemedyAction, Verdict, WorkerVerdict
+from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage, ReportStatus
+from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Supplier
+
+__all__ = [
+    "Account", "AccountStatus", "ActionOwner", "ActionStatus", "Alert", "AuditEvent", "Author",
+    "Base", "BuyerOrg", "Case", "CaseNote", "CaseReport", "CaseStatus", "Channel", "Contract",
+    "Conversation", "Coverage", "Desk", "Facility", "InstallState", "Membership",
+    "MembershipApproval", "MembershipStatus", "OptOut", "OutboundMessage", "OutboundStatus",
+    "PendingDeletion", "ProcessedInbound", "RemedyAction", "Report", "ReportDesk",
+    "ReportMessage", "ReportStatus", "Role", "SmsNumber", "Supplier", "Verdict",
+    "WorkerVerdict",
+]

@@ -1,0 +1,1 @@
+"""Remedy plans, what buyers did, and the worker's own verdict on whether harm was remedied."""

@@ -1,0 +1,97 @@
+"""Reports, the desks each is sealed to, and the sealed thread between worker and desk.
+
+What is in the clear is what triage needs to filter on (facility, language, channel,
+category) and the *day* of arrival, never the minute (DESIGN 2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, LargeBinary, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.db import Base, new_id, today
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+
+
+class ReportStatus(enum.StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    IN_CASE = "in_case"
+    CLOSED = "closed"
+
+
+class Severity(enum.StrEnum):
+    IMMEDIATE_DANGER = "immediate_danger"
+    SERIOUS = "serious"
+    OTHER = "other"
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    received_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=16))
+    language: Mapped[str] = mapped_column(String(16))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    category: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[ReportStatus] = mapped_column(
+        Enum(ReportStatus, native_enum=False, length=16), default=ReportStatus.NEW
+    )
+    severity: Mapped[Severity | None] = mapped_column(Enum(Severity, native_enum=False, length=24))
+    receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    worker_public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+    desks: Mapped[list[ReportDesk]] = relationship(cascade="all, delete-orphan")
+    messages: Mapped[list[ReportMessage]] = relationship(
+        cascade="all, delete-orphan", order_by="ReportMessage.seq"
+    )
+
+    __table_args__ = (Index("ix_reports_queue", "status", "received_on"),)
+
+
+class ReportDesk(Base):
+    """A desk the report is sealed to: who may see it in triage."""
+
+    __tablename__ = "report_desks"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"), primary_key=True, index=True)
+
+
+class Author(enum.StrEnum):
+    WORKER = "worker"
+    DESK = "desk"
+
+
+class ReportMessage(Base):
+    """One sealed message in a report's thread: a worker's addition or a desk's reply."""
+
+    __tablename__ = "report_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column()
+    author: Mapped[Author] = mapped_column(Enum(Author, native_enum=False, length=16))
+    author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    sent_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,216 @@
+"""One typed, frozen settings object, read from the environment in one place (DESIGN 7)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from intake.errors import ConfigError
+
+SECRET_BYTES = 32
+_SUPPORTED_DATABASES = ("sqlite", "postgresql")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know about its surroundings.
+
+    Secrets are bytes; ``repr`` hides them so a settings object can be logged or shown in a
+    traceback without leaking a key.
+    """
+
+    database_url: str
+    instance_path: Path
+    secret_key: bytes = field(repr=False)
+    pepper: bytes = field(repr=False)
+    redis_url: str | None = None
+    courier_key: bytes | None = field(default=None, repr=False)
+    public_url: str = "http://127.0.0.1:5000"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_api_base: str | None = None
+    fast_kdf: bool = False
+    testing: bool = False
+
+    @property
+    def embedded(self) -> bool:
+        """True when running on the SQLite default (no external services)."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def database_kind(self) -> str:
+        return make_url(self.database_url).get_backend_name()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (``os.environ`` by default).
+
+        In the embedded default, missing secrets are created once under the instance folder
+        with 0600 permissions and reused on the next start.
+        """
+        env = os.environ if environ is None else environ
+        instance = prepare_instance(Path(env.get("INTAKE_INSTANCE") or "instance").resolve())
+        database_url = validate_database_url(
+            env.get("INTAKE_DATABASE_URL") or f"sqlite:///{instance / 'intake.sqlite3'}"
+        )
+        redis_url = validate_redis_url(env.get("INTAKE_REDIS_URL") or None)
+        return cls(
+            database_url=database_url,
+            instance_path=instance,
+            secret_key=_secret(env, "INTAKE_SECRET_KEY", instance),
+            pepper=_secret(env, "INTAKE_PEPPER", instance),
+            courier_key=_courier_key(env, instance, embedded_jobs=redis_url is None),
+            redis_url=redis_url,
+            public_url=(env.get("INTAKE_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_api_base=env.get("INTAKE_TWILIO_API_BASE") or None,
+        )
+
+
+def validate_database_url(raw: str) -> str:
+    """Return ``raw`` if it names a supported database, else raise a one-line ConfigError.
+
+    The URL itself is never echoed: it may carry a password.
+    """
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            "INTAKE_DATABASE_URL is not a valid database URL; expected for example "
+            "postgresql+psycopg://user@host:5432/intake or sqlite:////path/to/intake.sqlite3"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in _SUPPORTED_DATABASES:
+        raise ConfigError(
+            f"INTAKE_DATABASE_URL names an unsupported database ({backend!r}); "
+            "use postgresql+psycopg://... or sqlite:///..."
+        )
+    if backend == "postgresql" and url.get_driver_name() not in ("psycopg", "postgresql"):
+        raise ConfigError(
+            "INTAKE_DATABASE_URL must use the psycopg (3) driver: postgresql+psycopg://..."
+        )
+    if backend == "postgresql" and url.get_driver_name() == "postgresql":
+        raw = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return raw
+
+
+def validate_redis_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in _REDIS_SCHEMES:
+        raise ConfigError(
+            "INTAKE_REDIS_URL is not a Redis URL; expected for example redis://127.0.0.1:6379/0"
+        )
+    return raw
+
+
+def prepare_instance(path: Path) -> Path:
+    """Make sure the instance folder exists and is writable, or raise a ConfigError."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"INTAKE_INSTANCE points at a file, not a folder: {path}")
+    if not path.exists():
+        try:
+            path.mkdir(mode=0o700)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"INTAKE_INSTANCE folder cannot be created, its parent does not exist: {path}"
+            ) from None
+        except PermissionError:
+            raise ConfigError(
+                f"INTAKE_INSTANCE folder cannot be created (permission denied): {path}"
+            ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"INTAKE_INSTANCE folder is not writable: {path}")
+    return path
+
+
+def decode_secret(value: str, *, name: str) -> bytes:
+    """Decode a secret given as URL-safe base64 or hex; it must carry at least 32 bytes."""
+    text = value.strip()
+    decoded: bytes | None = None
+    try:
+        decoded = bytes.fromhex(text)
+    except ValueError:
+        try:
+            decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            decoded = None
+    if decoded is None or len(decoded) < SECRET_BYTES:
+        raise ConfigError(
+            f"{name} must be at least {SECRET_BYTES} random bytes, written as hex or "
+            f"URL-safe base64 (for example: python3 -c 'import secrets; "
+            f"print(secrets.token_urlsafe(32))')"
+        )
+    return decoded
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Create ``path`` with 0600 permissions and write ``data``; never overwrite."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _secret(env: Mapping[str, str], name: str, instance: Path) -> bytes:
+    if env.get(name):
+        return decode_secret(env[name], name=name)
+    file_name = env.get(f"{name}_FILE")
+    if file_name:
+        return _read_secret_file(Path(file_name), name=name)
+    path = instance / name.lower().removeprefix("intake_")
+    if not path.exists():
+        write_private_file(path, base64.urlsafe_b64encode(secrets.token_bytes(SECRET_BYTES)))
+    return _read_secret_file(path, name=name)
+
+
+def _read_secret_file(path: Path, *, name: str) -> bytes:
+    try:
+        return decode_secret(path.read_text(encoding="ascii"), name=name)
+    except OSError:
+        raise ConfigError(f"{name}: cannot read the secret file {path}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: the secret file {path} is not text") from None
+
+
+def _courier_key(env: Mapping[str, str], instance: Path, *, embedded_jobs: bool) -> bytes | None:
+    """The courier key is a serialized private key that only the outbound sender holds.
+
+    Production: ``INTAKE_COURIER_KEY`` is set for ``intake worker`` only; web processes read
+    the public half from the database. Embedded default (no Redis): the one process also runs
+    the jobs, so it creates ``instance/courier_key`` once and uses it.
+    """
+    name = "INTAKE_COURIER_KEY"
+    value = env.get(name)
+    if value:
+        return _b64(value, name=name)
+    file_name = env.get(f"{name}_FILE")
+    path = Path(file_name) if file_name else instance / "courier_key"
+    if not path.exists() and embedded_jobs and not file_name:
+        from crypto.keys import PrivateKey
+
+        write_private_file(path, base64.urlsafe_b64encode(PrivateKey.generate().to_bytes()))
+    if path.exists():
+        try:
+            return _b64(path.read_text(encoding="ascii"), name=name)
+        except OSError:
+            raise ConfigError(f"{name}: cannot read the key file {path}") from None
+    return None
+
+
+def _b64(value: str, *, name: str) -> bytes:
+    text = value.strip()
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{name} must be URL-safe base64") from None

@@ -1,0 +1,82 @@
+"""Settings come from the environment in one place and refuse bad values in one clear line."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from intake.errors import ConfigError
+from intake.settings import Settings
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"INTAKE_INSTANCE": str(tmp_path / "instance"), **extra}
+
+
+def test_embedded_default_creates_secrets_once_with_0600(tmp_path: Path) -> None:
+    first = Settings.from_env(env(tmp_path))
+    second = Settings.from_env(env(tmp_path))
+    assert first.database_url.startswith("sqlite:///")
+    assert first.secret_key == second.secret_key and first.pepper == second.pepper
+    assert first.courier_key == second.courier_key and first.courier_key is not None
+    for name in ("secret_key", "pepper", "courier_key"):
+        mode = stat.S_IMODE(os.stat(tmp_path / "instance" / name).st_mode)
+        assert mode == 0o600, name
+
+
+def test_secrets_from_the_environment_win(tmp_path: Path) -> None:
+    key = "ab" * 32
+    settings = Settings.from_env(env(tmp_path, INTAKE_SECRET_KEY=key))
+    assert settings.secret_key == bytes.fromhex(key)
+
+
+def test_repr_never_shows_a_secret(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path, INTAKE_SECRET_KEY="cd" * 32))
+    assert "cd" * 8 not in repr(settings)
+    assert settings.secret_key.hex() not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not a url", "postgres//missing-colon", "mysql://root@localhost/intake", "://"],
+)
+def test_malformed_database_url_is_refused_in_one_line(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env(tmp_path, INTAKE_DATABASE_URL=url))
+    message = str(caught.value)
+    assert "INTAKE_DATABASE_URL" in message
+    assert "\n" not in message
+
+
+def test_database_password_is_never_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env(tmp_path, INTAKE_DATABASE_URL="mysql://u:hunter2pass@db/x"))
+    assert "hunter2pass" not in str(caught.value)
+
+
+def test_short_secret_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="INTAKE_PEPPER"):
+        Settings.from_env(env(tmp_path, INTAKE_PEPPER="abcd"))
+
+
+def test_bad_redis_url_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="INTAKE_REDIS_URL"):
+        Settings.from_env(env(tmp_path, INTAKE_REDIS_URL="localhost:6379"))
+
+
+def test_instance_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ConfigError, match="INTAKE_INSTANCE"):
+        Settings.from_env({"INTAKE_INSTANCE": str(tmp_path / "afile")})
+
+
+def test_instance_whose_parent_is_missing_is_refused_and_nothing_is_created(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "no" / "such" / "instance"
+    with pytest.raises(ConfigError, match="INTAKE_INSTANCE"):
+        Settings.from_env({"INTAKE_INSTANCE": str(target)})
+    assert not (tmp_path / "no").exists()
