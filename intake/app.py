@@ -12,7 +12,7 @@ from flask_session import Session as ServerSideSession
 from crypto.pseudonyms import ip_rate_tag
 from intake.db import Database
 from intake.health import health
-from intake.jobs import JobQueue, make_queue
+from intake.jobs import make_queue
 from intake.logs import configure_logging, install_request_logging
 from intake.settings import Settings
 
@@ -68,10 +68,12 @@ def _init_sessions(app: Flask, settings: Settings) -> None:
     else:
         from cachelib.file import FileSystemCache
 
+        sessions = settings.instance_path / "sessions"
+        sessions.mkdir(mode=0o700, exist_ok=True)
         config.update(
             SESSION_TYPE="cachelib",
             SESSION_CACHELIB=FileSystemCache(
-                str(settings.instance_path / "sessions"), threshold=10_000, mode=0o600
+                str(sessions), threshold=10_000, mode=0o600
             ),
         )
     app.config.update(config)

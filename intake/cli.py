@@ -146,9 +146,8 @@ def serve(host: str, port: int) -> None:
     from intake.install import ensure_install
 
     settings = load_settings()
-    with database(settings, migrate_embedded=True) as db:
-        with db.transaction() as session:
-            ensure_install(session, settings)
+    with database(settings, migrate_embedded=True) as db, db.transaction() as session:
+        ensure_install(session, settings)
     app = create_app(settings)
 
     class QuietHandler(WSGIRequestHandler):
@@ -179,9 +178,8 @@ def worker(burst: bool) -> None:
             "INTAKE_REDIS_URL is not set: without Redis, jobs run inside `intake serve` "
             "and no worker is needed"
         )
-    with database(settings, migrate_embedded=False) as db:
-        with db.transaction() as session:
-            ensure_install(session, settings)
+    with database(settings, migrate_embedded=False) as db, db.transaction() as session:
+        ensure_install(session, settings)
     app = create_app(settings)
     connection = Redis.from_url(settings.redis_url)
     # SimpleWorker runs jobs in this process, inside one app context (no fork per job).

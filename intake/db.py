@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,8 +70,18 @@ def make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
+        _create_private_sqlite_file(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _create_private_sqlite_file(path: str | None) -> None:
+    """SQLite creates its file (and -wal, -shm after it) world-readable; start it at 0600."""
+    if not path or path == ":memory:" or os.path.exists(path):
+        return
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return  # connecting will fail with a clear "unable to open database file"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

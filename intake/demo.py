@@ -2,8 +2,8 @@
 
 Every key and password is generated fresh. Logins cannot be re-derived from the database
 (passwords only exist as Argon2id-wrapped keys), so the first run writes them to
-``instance/demo-logins.json`` (0600, after the data is committed) and a second run prints the same logins from there
-instead of loading a second copy. Demo data is for trying the software, never production.
+``instance/demo-logins.json`` (0600, after the data is committed) and a second run prints
+the same logins from there instead of loading a second copy. Demo data is for trying the software, never production.
 """
 
 from __future__ import annotations
@@ -201,7 +201,9 @@ def format_logins(logins: dict[str, Any]) -> str:
     lines.append("Desk recovery secrets (print and keep offline in real use):")
     lines.extend(f"  {d['name']}: {d['recovery_secret']}" for d in logins.get("desks", []))
     lines.append("Facilities and their poster codes:")
-    lines.extend(f"  {f['poster_code']}  {f['name']} ({f['country']})" for f in logins["facilities"])
+    lines.extend(
+        f"  {f['poster_code']}  {f['name']} ({f['country']})" for f in logins["facilities"]
+    )
     lines.append("Inbound SMS numbers:")
     lines.extend(f"  {n['number']} ({n['country']}, starts in {n['default_language']})"
                  for n in logins["sms_numbers"])

@@ -6,6 +6,7 @@ import base64
 import binascii
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,8 +131,11 @@ def prepare_instance(path: Path) -> Path:
             raise ConfigError(
                 f"INTAKE_INSTANCE folder cannot be created (permission denied): {path}"
             ) from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError(f"INTAKE_INSTANCE folder is not writable: {path}")
+    try:  # os.access says yes to root even where writes fail (read-only or immutable)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError:
+        raise ConfigError(f"INTAKE_INSTANCE folder is not writable: {path}") from None
     return path
 
 

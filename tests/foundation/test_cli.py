@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,20 +137,20 @@ def test_missing_instance_parent_gives_one_line_and_exit_1(tmp_path: Path) -> No
     assert not (tmp_path / "missing").exists()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a command as nobody")
-def test_unwritable_instance_gives_one_line_and_exit_1(tmp_path: Path) -> None:
-    instance = tmp_path / "readonly"
-    instance.mkdir(mode=0o755)
-    tmp_path.chmod(0o755)
-    environ = {"INTAKE_INSTANCE": str(instance), "PATH": os.environ["PATH"]}
-    code = "import intake.cli; intake.cli.main()"
-    result = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-         sys.executable, "-c", code, "demo"],
-        env={**environ, "PYTHONPATH": str(Path(__file__).parents[2])},
-        capture_output=True, text=True, timeout=60, cwd="/",
-    )
+@pytest.fixture
+def immutable_dir(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "immutable"
+    folder.mkdir()
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here to make an unwritable folder")
+    yield folder
+    subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_unwritable_instance_gives_one_line_and_exit_1(immutable_dir: Path) -> None:
+    result = run(["demo"], {"INTAKE_INSTANCE": str(immutable_dir)})
     assert_one_line_error(result, "INTAKE_INSTANCE", "not writable")
+    assert list(immutable_dir.iterdir()) == []
 
 
 def test_embedded_database_is_migrated_by_demo(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from intake import schema
 from intake.db import Base, Database
 from intake.models import (
+    Author,
     Channel,
     Coverage,
     Desk,
@@ -19,7 +20,6 @@ from intake.models import (
     Report,
     ReportDesk,
     ReportMessage,
-    Author,
 )
 
 
@@ -55,6 +55,7 @@ def test_report_with_sealed_fields_round_trips(db: Database) -> None:
         report.desks.append(ReportDesk(desk_id=desk.id))
         report.messages.append(ReportMessage(seq=1, author=Author.WORKER, body_sealed=b"\x00\xff"))
         session.add(report)
+        session.flush()
         report_id = report.id
 
     with db.transaction() as session:
