@@ -3,7 +3,8 @@
 Every key and password is generated fresh. Logins cannot be re-derived from the database
 (passwords only exist as Argon2id-wrapped keys), so the first run writes them to
 ``instance/demo-logins.json`` (0600, after the data is committed) and a second run prints
-the same logins from there instead of loading a second copy. Demo data is for trying the software, never production.
+the same logins from there instead of loading a second copy. Demo data is for trying the
+software, never for production.
 """
 
 from __future__ import annotations
