@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from importlib.metadata import entry_points
+
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_session import Session as ServerSideSession
+from flask_wtf import CSRFProtect
 
 from crypto.pseudonyms import ip_rate_tag
 from intake.db import Database
 from intake.health import health
+from intake.i18n import init_babel
 from intake.jobs import make_queue
 from intake.logs import configure_logging, install_request_logging
 from intake.settings import Settings
@@ -45,9 +49,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake.limiter"] = limiter
     app.extensions["intake.jobs"] = make_queue(settings)
 
+    app.extensions["intake.csrf"] = CSRFProtect(app)
+    init_babel(app)
     app.register_blueprint(health)
+    _init_channels(app)
     install_request_logging(app)
     return app
+
+
+def _init_channels(app: Flask) -> None:
+    """Channels plug in through the ``intake.channels`` entry point group.
+
+    ``intake`` must not import ``channels`` (the import contract points the other way), so
+    each channel package declares an ``init_app(app)`` in pyproject.toml and is found here.
+    """
+    for entry in sorted(entry_points(group="intake.channels"), key=lambda e: e.name):
+        entry.load()(app)
 
 
 def _init_sessions(app: Flask, settings: Settings) -> None:
@@ -56,7 +73,8 @@ def _init_sessions(app: Flask, settings: Settings) -> None:
     A session holds no plaintext: monitors' unlocked keys are stored there only encrypted
     under a key that lives in their cookie (DESIGN 4.2).
     """
-    config: dict[str, Any] = {"SESSION_PERMANENT": True, "SESSION_USE_SIGNER": False}
+    # Not permanent: the cookie ends with the browser session (a shared phone keeps none).
+    config: dict[str, Any] = {"SESSION_PERMANENT": False, "SESSION_USE_SIGNER": False}
     if settings.redis_url:
         from redis import Redis
 
@@ -93,6 +111,7 @@ def _init_limiter(app: Flask, settings: Settings) -> Limiter:
         key_prefix="intake:limit",
         headers_enabled=False,
         swallow_errors=False,
+        enabled=settings.rate_limits,
     )
     limiter.init_app(app)
     return limiter

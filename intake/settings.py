@@ -40,6 +40,8 @@ class Settings:
     twilio_auth_token: str | None = field(default=None, repr=False)
     twilio_api_base: str | None = None
     fast_kdf: bool = False
+    rate_limits: bool = True
+    leave_url: str = "https://www.bing.com/"
     testing: bool = False
 
     @property
@@ -75,6 +77,7 @@ class Settings:
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_api_base=env.get("INTAKE_TWILIO_API_BASE") or None,
+            leave_url=env.get("INTAKE_LEAVE_URL") or "https://www.bing.com/",
         )
 
 

@@ -39,6 +39,8 @@ class Case(Base):
     summary_draft_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     summary_approved: Mapped[str | None] = mapped_column(Text)
     opened_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    # Set when the desk proposes to close: linked workers are asked for their verdict.
+    verdict_requested_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 

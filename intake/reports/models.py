@@ -45,7 +45,8 @@ class Report(Base):
     channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=16))
     language: Mapped[str] = mapped_column(String(16))
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
-    category: Mapped[str | None] = mapped_column(String(40))
+    # Category codes the worker chose, sorted and comma-joined (triage filters on them).
+    categories: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[ReportStatus] = mapped_column(
         Enum(ReportStatus, native_enum=False, length=16), default=ReportStatus.NEW
     )

@@ -47,7 +47,7 @@ def test_report_with_sealed_fields_round_trips(db: Database) -> None:
             channel=Channel.SMS,
             language="ms",
             facility_id=facility.id,
-            category="wages",
+            categories="hours,wages",
             receipt_lookup=b"\x03" * 32,
             worker_public_key=b"\x04" * 40,
             body_sealed=bytes(range(256)),

@@ -1,0 +1,125 @@
+"""The languages workers can use, locale selection, and keeping compiled catalogs current."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # as used in URLs and catalogs (DESIGN 7)
+    name: str  # the language's own name, in its own script
+    rtl: bool = False
+
+    @property
+    def bcp47(self) -> str:
+        """The value for an HTML ``lang`` attribute."""
+        return self.code.replace("_", "-")
+
+
+LANGUAGES: tuple[Language, ...] = (
+    Language("en", "English"),
+    Language("es", "Español"),
+    Language("zh_Hans", "简体中文"),
+    Language("vi", "Tiếng Việt"),
+    Language("th", "ไทย"),
+    Language("ms", "Bahasa Melayu"),
+    Language("id", "Bahasa Indonesia"),
+    Language("fil", "Filipino"),
+    Language("cs", "Čeština"),
+    Language("ne", "नेपाली"),
+    Language("my", "မြန်မာ"),
+    Language("bn", "বাংলা"),
+    Language("hi", "हिन्दी"),
+    Language("ar", "العربية", rtl=True),
+)
+BY_CODE = {language.code: language for language in LANGUAGES}
+DEFAULT = "en"
+# Accept-Language tags map to our codes (zh-CN, zh-SG and zh-Hans all mean zh_Hans).
+_ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans": "zh_Hans",
+            "tl": "fil", "in": "id"}
+
+
+def language(code: str) -> Language | None:
+    return BY_CODE.get(code)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of our languages for an Accept-Language header; English if none fits.
+
+    Hand-parsed (not werkzeug's best_match) so that a malformed header, or one with a region
+    we do not list, still finds the language rather than falling over.
+    """
+    candidates: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "")[:500].split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        code = _match(tag.strip())
+        if code is not None and quality > 0:
+            candidates.append((-quality, index, code))
+    return min(candidates)[2] if candidates else DEFAULT
+
+
+def _match(tag: str) -> str | None:
+    key = tag.replace("-", "_").lower()
+    if key in _ALIASES:
+        return _ALIASES[key]
+    for language_ in LANGUAGES:
+        if language_.code.lower() == key:
+            return language_.code
+    primary = key.split("_", 1)[0]
+    if primary.startswith("zh"):
+        return "zh_Hans" if key in ("zh", "zh_hans", "zh_cn", "zh_sg") else None
+    return _ALIASES.get(primary) or next(
+        (language_.code for language_ in LANGUAGES if language_.code == primary), None
+    )
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: the worker page's language prefix, else the browser's."""
+    chosen = g.get("lang") if has_request_context() else None
+    if chosen:
+        return str(chosen)
+    if has_request_context():
+        return negotiate(request.headers.get("Accept-Language"))
+    return DEFAULT
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> int:
+    """Compile every ``messages.po`` whose ``.mo`` is missing or older; return how many.
+
+    Runs at app start so that an editable install (README's command) is always translated.
+    """
+    compiled = 0
+    for po_path in directory.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle)
+        temporary = mo_path.with_suffix(".mo.tmp")
+        with temporary.open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+        temporary.replace(mo_path)
+        compiled += 1
+    return compiled
+
+
+def init_babel(app: Flask) -> None:
+    compile_catalogs()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
+    Babel(app, locale_selector=select_locale)

@@ -1,0 +1,298 @@
+"""Receiving a report the same way whatever the channel, and the worker's follow-up thread.
+
+Plaintext lives only in the arguments and return values of these functions: what is
+stored is sealed (DESIGN 2). A receipt is returned once and never stored; only its
+Argon2id-derived lookup hash is.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crypto.envelope import open_sealed, seal
+from crypto.hierarchy import Argon2Profile
+from crypto.keys import PrivateKey, PublicKey
+from crypto.receipts import ReceiptSecrets, derive_receipt_secrets, new_receipt
+from intake.accounts.models import Desk
+from intake.cases.models import Case, CaseReport
+from intake.errors import IntakeError
+from intake.install import courier_public_key, receipt_salt
+from intake.remedy.models import Verdict, WorkerVerdict
+from intake.reports.categories import CATEGORY_CODES
+from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage
+from intake.supplychain.models import Coverage, Facility
+
+MAX_DETAILS_CHARS = 4000
+MAX_MESSAGE_CHARS = 4000
+MAX_COMMENT_CHARS = 1000
+
+
+class ReportRejected(IntakeError):
+    """The submission cannot be accepted as it is; ``reason`` is a stable code for the UI."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NoDeskAvailable(IntakeError):
+    """No desk covers the workplace and no fallback desk is configured (an operator error)."""
+
+
+class ReceiptNotFound(IntakeError):
+    """No report has this receipt (or it was mistyped): the same answer either way."""
+
+
+@dataclass(frozen=True)
+class NewReport:
+    channel: Channel
+    language: str
+    facility_id: int | None
+    categories: Sequence[str]
+    details: str = field(repr=False)
+    contact_number: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    author: Author
+    sent_on: str
+    text: str | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Thread:
+    report_id: uuid.UUID
+    received_on: str
+    facility_name: str | None
+    entries: list[ThreadEntry]
+    verdict_asked: bool
+    verdict_given: Verdict | None
+
+
+def body_context(report_id: uuid.UUID) -> bytes:
+    return f"report/{report_id}/body".encode()
+
+
+def contact_context(report_id: uuid.UUID) -> bytes:
+    return f"report/{report_id}/contact".encode()
+
+
+def message_context(report_id: uuid.UUID, message_id: uuid.UUID) -> bytes:
+    return f"report/{report_id}/message/{message_id}".encode()
+
+
+def verdict_context(verdict_id: uuid.UUID) -> bytes:
+    return f"verdict/{verdict_id}/comment".encode()
+
+
+def validate(report: NewReport, session: Session) -> None:
+    """Check a submission at the service edge whatever the channel already checked."""
+    if report.facility_id is not None and session.get(Facility, report.facility_id) is None:
+        raise ReportRejected("unknown_facility")
+    unknown = set(report.categories) - CATEGORY_CODES
+    if unknown or not report.categories:
+        raise ReportRejected("unknown_category" if unknown else "no_category")
+    if len(report.details) > MAX_DETAILS_CHARS:
+        raise ReportRejected("too_long")
+    if report.contact_number is not None and not report.contact_number.startswith("+"):
+        raise ReportRejected("bad_number")
+
+
+def desks_for(session: Session, facility_id: int | None) -> list[Desk]:
+    """The desks covering the workplace, or the fallback desk(s) when none does."""
+    desks: list[Desk] = []
+    if facility_id is not None:
+        desks = list(
+            session.scalars(
+                select(Desk).join(Coverage, Coverage.desk_id == Desk.id)
+                .where(Coverage.facility_id == facility_id).order_by(Desk.id)
+            )
+        )
+    if not desks:
+        desks = list(session.scalars(select(Desk).where(Desk.is_fallback).order_by(Desk.id)))
+    if not desks:
+        raise NoDeskAvailable("no desk covers this workplace and no fallback desk exists")
+    return desks
+
+
+def submit_report(session: Session, report: NewReport, *, profile: Argon2Profile) -> str:
+    """Seal and store a report; return its receipt (16 digits), which is never stored."""
+    validate(report, session)
+    desks = desks_for(session, report.facility_id)
+    desk_keys = [PublicKey.from_bytes(desk.public_key) for desk in desks]
+    receipt, secrets = _fresh_receipt(session, profile=profile)
+    row = Report(
+        id=uuid.uuid4(),
+        channel=report.channel,
+        language=report.language,
+        facility_id=report.facility_id,
+        categories=",".join(sorted(set(report.categories))),
+        receipt_lookup=secrets.lookup_hash,
+        worker_public_key=secrets.worker_key.public_key().to_bytes(),
+        body_sealed=b"",
+    )
+    payload = json.dumps({"details": report.details}, ensure_ascii=False).encode()
+    row.body_sealed = seal(payload, desk_keys, context=body_context(row.id))
+    if report.contact_number:
+        courier = courier_public_key(session)
+        if courier is None:
+            raise NoDeskAvailable("no courier key is configured, so no number can be kept")
+        row.contact_sealed = seal(
+            report.contact_number.encode("ascii"), [courier], context=contact_context(row.id)
+        )
+        row.contact_consent = True
+    row.desks = [ReportDesk(desk_id=desk.id) for desk in desks]
+    session.add(row)
+    session.flush()
+    return receipt
+
+
+def _fresh_receipt(session: Session, *, profile: Argon2Profile) -> tuple[str, ReceiptSecrets]:
+    salt = receipt_salt(session)
+    while True:  # a collision among 10^16 receipts is astronomically rare; never reuse one
+        receipt = new_receipt()
+        secrets = derive_receipt_secrets(receipt, install_salt=salt, profile=profile)
+        taken = session.scalar(
+            select(Report.id).where(Report.receipt_lookup == secrets.lookup_hash)
+        )
+        if taken is None:
+            return receipt, secrets
+
+
+def find_by_receipt(
+    session: Session, receipt: str, *, profile: Argon2Profile
+) -> tuple[Report, PrivateKey]:
+    """The report and the worker key for ``receipt``; ``ReceiptNotFound`` otherwise.
+
+    Argon2id runs in full whether or not a report exists, so the answer takes the same time.
+    ``MalformedReceipt`` (from crypto) is raised for text that is not 16 digits.
+    """
+    secrets = derive_receipt_secrets(receipt, install_salt=receipt_salt(session), profile=profile)
+    found = session.scalar(select(Report).where(Report.receipt_lookup == secrets.lookup_hash))
+    if found is None:
+        raise ReceiptNotFound("no report for this receipt")
+    return found, secrets.worker_key
+
+
+def thread_for(session: Session, report: Report, worker_key: PrivateKey) -> Thread:
+    """What the worker sees: desk replies (opened with the worker key) and dates of additions.
+
+    The worker's own words are sealed to the desks only, so a receipt found on a shared
+    phone does not reveal what the worker wrote.
+    """
+    entries = []
+    for message in report.messages:
+        text = None
+        if message.author is Author.DESK:
+            text = open_sealed(
+                message.body_sealed, worker_key, context=message_context(report.id, message.id)
+            ).decode()
+        entries.append(ThreadEntry(message.author, message.sent_on.isoformat(), text))
+    case = _case_of(session, report)
+    given = None
+    if case is not None:
+        given = session.scalar(
+            select(WorkerVerdict.verdict).where(
+                WorkerVerdict.case_id == case.id, WorkerVerdict.report_id == report.id
+            )
+        )
+    facility = session.get(Facility, report.facility_id) if report.facility_id else None
+    return Thread(
+        report_id=report.id,
+        received_on=report.received_on.isoformat(),
+        facility_name=facility.name if facility else None,
+        entries=entries,
+        verdict_asked=case is not None and case.verdict_requested_on is not None,
+        verdict_given=given,
+    )
+
+
+def _case_of(session: Session, report: Report) -> Case | None:
+    return session.scalar(
+        select(Case).join(CaseReport, CaseReport.case_id == Case.id)
+        .where(CaseReport.report_id == report.id)
+    )
+
+
+def _next_seq(session: Session, report: Report) -> int:
+    current = session.scalar(
+        select(func.max(ReportMessage.seq)).where(ReportMessage.report_id == report.id)
+    )
+    return (current or 0) + 1
+
+
+def _desk_keys(session: Session, report: Report) -> list[PublicKey]:
+    rows = session.scalars(
+        select(Desk.public_key).join(ReportDesk, ReportDesk.desk_id == Desk.id)
+        .where(ReportDesk.report_id == report.id).order_by(Desk.id)
+    )
+    return [PublicKey.from_bytes(row) for row in rows]
+
+
+def add_worker_message(session: Session, report: Report, text: str) -> ReportMessage:
+    """The worker adds to their report; sealed to the report's desks."""
+    if not text.strip():
+        raise ReportRejected("empty")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ReportRejected("too_long")
+    return _add_message(session, report, text, Author.WORKER, _desk_keys(session, report))
+
+
+def add_desk_reply(
+    session: Session, report: Report, text: str, *, author_account_id: int | None
+) -> ReportMessage:
+    """A desk's reply, sealed to the worker key and to the desks (DESIGN 4.3)."""
+    keys = [*_desk_keys(session, report), PublicKey.from_bytes(report.worker_public_key)]
+    message = _add_message(session, report, text, Author.DESK, keys)
+    message.author_account_id = author_account_id
+    return message
+
+
+def _add_message(
+    session: Session, report: Report, text: str, author: Author, keys: list[PublicKey]
+) -> ReportMessage:
+    message = ReportMessage(
+        id=uuid.uuid4(), report_id=report.id, seq=_next_seq(session, report), author=author,
+        body_sealed=b"",
+    )
+    message.body_sealed = seal(
+        text.encode(), keys, context=message_context(report.id, message.id)
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def record_verdict(
+    session: Session, report: Report, verdict: Verdict, comment: str, *, channel: str
+) -> WorkerVerdict:
+    """The worker's answer to "was it really fixed?"; a second answer replaces the first."""
+    case = _case_of(session, report)
+    if case is None or case.verdict_requested_on is None:
+        raise ReportRejected("no_verdict_asked")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise ReportRejected("too_long")
+    row = session.scalar(
+        select(WorkerVerdict).where(
+            WorkerVerdict.case_id == case.id, WorkerVerdict.report_id == report.id
+        )
+    )
+    if row is None:
+        row = WorkerVerdict(id=uuid.uuid4(), case_id=case.id, report_id=report.id,
+                            verdict=verdict, channel=channel)
+        session.add(row)
+    row.verdict = verdict
+    row.channel = channel
+    row.comment_sealed = (
+        seal(comment.encode(), _desk_keys(session, report), context=verdict_context(row.id))
+        if comment.strip() else None
+    )
+    session.flush()
+    return row
