@@ -1,0 +1,238 @@
+"""The whole report and follow-up flow with plain HTTP posts, no JavaScript."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from crypto.envelope import open_sealed
+from crypto.errors import NotARecipient
+from crypto.keys import PrivateKey
+from intake.db import Database
+from intake.remedy.models import Verdict, WorkerVerdict
+from intake.reports.models import Author, Channel, Report, ReportDesk
+from intake.reports.service import (
+    add_desk_reply,
+    body_context,
+    contact_context,
+    message_context,
+)
+from intake.settings import Settings
+from tests import factories
+from tests.web.conftest import Worker, World
+
+LANGUAGES = ["en", "ar", "my", "zh_Hans"]
+WORDS = {
+    "en": "The supervisor keeps our passports in his office.",
+    "ar": "المشرف يحتفظ بجوازات سفرنا في مكتبه.",
+    "my": "ကြီးကြပ်ရေးမှူးက ကျွန်ုပ်တို့၏ နိုင်ငံကူးလက်မှတ်များကို သိမ်းထားသည်။",
+    "zh_Hans": "主管把我们的护照锁在他的办公室里。",
+}
+
+
+def only_report(db: Database) -> Report:
+    with db.transaction() as session:
+        reports = list(session.scalars(select(Report)))
+        assert len(reports) == 1
+        session.expunge_all()
+        return reports[0]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_report_is_sealed_to_the_covering_desk_and_gets_a_receipt(
+    worker: Worker, world: World, db: Database, lang: str
+) -> None:
+    worker.lang = lang
+    receipt = worker.report(facility=world.penang, categories=["forced_labour", "wages"],
+                            details=WORDS[lang])
+    assert len(receipt) == 16 and receipt.isdigit()
+    report = only_report(db)
+    assert report.channel is Channel.WEB and report.language == lang
+    assert report.facility_id == world.penang.id
+    assert report.categories == "forced_labour,wages"
+    body = json.loads(open_sealed(report.body_sealed, world.union.key,
+                                  context=body_context(report.id)))
+    assert body == {"details": WORDS[lang]}
+    assert WORDS[lang].encode() not in report.body_sealed
+    assert receipt.encode() not in report.receipt_lookup
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_step_has_the_right_lang_and_direction(worker: Worker, world: World,
+                                                     lang: str) -> None:
+    worker.lang = lang
+    page = worker.get(f"/{lang}/report").get_data(as_text=True)
+    direction = "rtl" if lang == "ar" else "ltr"
+    assert f'<html lang="{lang.replace("_", "-")}" dir="{direction}">' in page
+
+
+def test_another_desk_cannot_open_the_report(worker: Worker, world: World,
+                                             db: Database) -> None:
+    worker.report(facility=world.penang, categories=["safety"], details="Locked fire exit")
+    report = only_report(db)
+    with pytest.raises(NotARecipient):
+        open_sealed(report.body_sealed, world.ngo.key, context=body_context(report.id))
+
+
+def test_uncovered_workplace_goes_to_the_fallback_desk(worker: Worker, world: World,
+                                                       db: Database) -> None:
+    worker.report(facility=world.bangkok, categories=["hours"], details="No day off")
+    with db.transaction() as session:
+        desks = list(session.scalars(select(ReportDesk.desk_id)))
+    assert desks == [world.union.desk.id]
+
+
+def test_not_listed_workplace_goes_to_the_fallback_desk(worker: Worker, world: World,
+                                                        db: Database) -> None:
+    worker.report(facility="none", categories=["other"], details="Small workshop in Johor")
+    report = only_report(db)
+    assert report.facility_id is None
+    opened = open_sealed(report.body_sealed, world.union.key, context=body_context(report.id))
+    assert "Johor" in opened.decode()
+
+
+def test_poster_code_typed_in_search_finds_the_workplace(worker: Worker, world: World) -> None:
+    worker.get("/en/report")
+    page = worker.step("workplace", q="mx 2045").get_data(as_text=True)
+    assert "What happened?" in page
+    assert f'name="facility" value="{world.tijuana.id}"' in page
+
+
+def test_misspelled_name_is_found(worker: Worker, world: World) -> None:
+    page = worker.get("/en/report?q=penang circit").get_data(as_text=True)
+    assert "Penang Circuit Assembly" in page
+
+
+def test_sms_contact_is_sealed_to_the_courier_only(
+    worker: Worker, world: World, db: Database, settings: Settings
+) -> None:
+    worker.report(facility=world.penang, categories=["wages"], details="",
+                  contact="sms", number="012-345 6789")
+    report = only_report(db)
+    assert report.contact_consent and report.contact_sealed is not None
+    assert b"60123456789" not in report.contact_sealed
+    assert settings.courier_key is not None
+    courier = PrivateKey.from_bytes(settings.courier_key)
+    number = open_sealed(report.contact_sealed, courier, context=contact_context(report.id))
+    assert number == b"+60123456789"
+    with pytest.raises(NotARecipient):
+        open_sealed(report.contact_sealed, world.union.key, context=contact_context(report.id))
+
+
+def test_pressing_send_twice_stores_one_report_and_shows_the_same_receipt(
+    worker: Worker, world: World, db: Database
+) -> None:
+    worker.get("/en/report")
+    state = {"facility": str(world.penang.id), "category": ["wages"], "details": "x",
+             "contact": "web", "number": ""}
+    review = worker.step("contact", **state).get_data(as_text=True)
+    nonce = review.split('name="nonce" value="')[1].split('"')[0]
+    send = {"step": "review", "go": "send", "nonce": nonce, **state}
+    first = worker.post("/en/report", send).get_data(as_text=True)
+    second = worker.post("/en/report", send).get_data(as_text=True)
+    digits = [part.split("</span>")[0] for part in first.split("<span>")[1:]]
+    assert len("".join(digits)) == 16
+    assert all(f"<span>{d}</span>" in second for d in digits)
+    with db.transaction() as session:
+        assert len(list(session.scalars(select(Report.id)))) == 1
+
+
+def before_form(html: str) -> str:
+    """The page up to its form (the CSRF token differs between any two pages)."""
+    return html.split('name="csrf_token"')[0]
+
+
+# --- follow-up ---------------------------------------------------------------------------
+
+
+def plant_reply(db: Database, text: str) -> Report:
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        add_desk_reply(session, report, text, author_account_id=None)
+        session.expunge_all()
+        return report
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_worker_reads_the_desk_reply_with_the_receipt(worker: Worker, world: World,
+                                                      db: Database, lang: str) -> None:
+    worker.lang = lang
+    receipt = worker.report(facility=world.penang, categories=["wages"], details=WORDS[lang])
+    plant_reply(db, "We will visit the factory on Monday.")
+    worker.get(f"/{lang}/followup")
+    spaced = " ".join(receipt[i:i + 4] for i in range(0, 16, 4))
+    page = worker.post(f"/{lang}/followup", {"receipt": spaced}).get_data(as_text=True)
+    assert "We will visit the factory on Monday." in page
+    assert WORDS[lang] not in page  # the worker's own words are sealed to the desks only
+
+
+def test_receipt_in_arabic_indic_digits_opens_the_thread(worker: Worker, world: World,
+                                                         db: Database) -> None:
+    worker.lang = "ar"
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
+    plant_reply(db, "reply-ar-digits")
+    arabic = receipt.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    worker.get("/ar/followup")
+    assert "reply-ar-digits" in worker.post("/ar/followup", {"receipt": arabic}).get_data(
+        as_text=True)
+
+
+def test_worker_adds_information_sealed_to_the_desk(worker: Worker, world: World,
+                                                    db: Database) -> None:
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
+    worker.get("/en/followup")
+    page = worker.post("/en/followup", {"receipt": receipt, "action": "add",
+                                        "message": "They paid half today."})
+    assert "Your message was added" in page.get_data(as_text=True)
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        [message] = report.messages
+        assert message.author is Author.WORKER
+        text = open_sealed(message.body_sealed, world.union.key,
+                           context=message_context(report.id, message.id))
+    assert text == b"They paid half today."
+
+
+def test_worker_gives_a_verdict_when_the_desk_proposes_to_close(
+    worker: Worker, world: World, db: Database
+) -> None:
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
+    worker.get("/en/followup")
+    before = worker.post("/en/followup", {"receipt": receipt}).get_data(as_text=True)
+    assert "Was the problem really fixed?" not in before
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        factories.case_asking_verdict(session, desk_id=world.union.desk.id,
+                                      facility_id=world.penang.id, report_id=report.id)
+    asked = worker.post("/en/followup", {"receipt": receipt}).get_data(as_text=True)
+    assert "Was the problem really fixed?" in asked
+    saved = worker.post("/en/followup", {"receipt": receipt, "action": "verdict",
+                                         "verdict": "partly", "comment": "Only some got pay"})
+    assert "Your answer was saved" in saved.get_data(as_text=True)
+    with db.transaction() as session:
+        verdict = session.scalars(select(WorkerVerdict)).one()
+        assert verdict.verdict is Verdict.PARTLY and verdict.channel == "web"
+        assert verdict.comment_sealed is not None
+        assert b"Only some" not in verdict.comment_sealed
+
+
+def test_wrong_receipt_gets_the_same_answer_as_a_receipt_that_never_existed(
+    worker: Worker, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import intake.reports.service as service
+
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
+    calls: list[str] = []
+    original = service.derive_receipt_secrets
+    monkeypatch.setattr(service, "derive_receipt_secrets",
+                        lambda r, **kw: calls.append(r) or original(r, **kw))
+    wrong = ("1" if receipt[0] != "1" else "2") + receipt[1:]
+    worker.get("/en/followup")
+    one = worker.post("/en/followup", {"receipt": wrong})
+    two = worker.post("/en/followup", {"receipt": "0000000000000000"})
+    assert one.status_code == two.status_code == 200
+    assert before_form(one.get_data(as_text=True)) == before_form(two.get_data(as_text=True))
+    assert "could not open a report" in one.get_data(as_text=True)
+    assert len(calls) == 2  # Argon2id ran in full for both
