@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 from importlib.metadata import entry_points
+from typing import Any
 
 from flask import Flask, request
 from flask_limiter import Limiter

@@ -26,7 +26,11 @@ class Conversation(Base):
     step: Mapped[str] = mapped_column(String(32))
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
     category: Mapped[str | None] = mapped_column(String(40))
-    draft_report_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    candidate_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    report_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("reports.id", ondelete="SET NULL")
+    )
+    return_step: Mapped[str | None] = mapped_column(String(32))
     invalid_answers: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

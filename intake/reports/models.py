@@ -51,9 +51,11 @@ class Report(Base):
         Enum(ReportStatus, native_enum=False, length=16), default=ReportStatus.NEW
     )
     severity: Mapped[Severity | None] = mapped_column(Enum(Severity, native_enum=False, length=24))
-    receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
-    worker_public_key: Mapped[bytes] = mapped_column(LargeBinary)
-    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Set when the receipt is issued: at once on the web, at the end of an SMS conversation
+    # (whose words arrive as sealed messages before the worker has a receipt).
+    receipt_lookup: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
+    worker_public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

@@ -123,33 +123,52 @@ def desks_for(session: Session, facility_id: int | None) -> list[Desk]:
 
 
 def submit_report(session: Session, report: NewReport, *, profile: Argon2Profile) -> str:
-    """Seal and store a report; return its receipt (16 digits), which is never stored."""
+    """Seal and store a whole report at once (web, desk intake); return its receipt.
+
+    The receipt (16 digits) is returned once and never stored.
+    """
     validate(report, session)
-    desks = desks_for(session, report.facility_id)
-    desk_keys = [PublicKey.from_bytes(desk.public_key) for desk in desks]
-    receipt, secrets = _fresh_receipt(session, profile=profile)
-    row = Report(
-        id=uuid.uuid4(),
-        channel=report.channel,
-        language=report.language,
-        facility_id=report.facility_id,
-        categories=",".join(sorted(set(report.categories))),
-        receipt_lookup=secrets.lookup_hash,
-        worker_public_key=secrets.worker_key.public_key().to_bytes(),
-        body_sealed=b"",
-    )
+    row = open_report(session, channel=report.channel, language=report.language,
+                      facility_id=report.facility_id, categories=report.categories)
     payload = json.dumps({"details": report.details}, ensure_ascii=False).encode()
-    row.body_sealed = seal(payload, desk_keys, context=body_context(row.id))
+    row.body_sealed = seal(payload, _desk_keys(session, row), context=body_context(row.id))
     if report.contact_number:
-        courier = courier_public_key(session)
-        if courier is None:
-            raise NoDeskAvailable("no courier key is configured, so no number can be kept")
-        row.contact_sealed = seal(
-            report.contact_number.encode("ascii"), [courier], context=contact_context(row.id)
-        )
-        row.contact_consent = True
+        attach_contact(session, row, report.contact_number)
+    return issue_receipt(session, row, profile=profile)
+
+
+def open_report(
+    session: Session, *, channel: Channel, language: str, facility_id: int | None,
+    categories: Sequence[str],
+) -> Report:
+    """A report routed to its desks, with no words and no receipt yet (SMS adds both later)."""
+    desks = desks_for(session, facility_id)
+    row = Report(
+        id=uuid.uuid4(), channel=channel, language=language, facility_id=facility_id,
+        categories=",".join(sorted(set(categories))),
+    )
     row.desks = [ReportDesk(desk_id=desk.id) for desk in desks]
     session.add(row)
+    session.flush()
+    return row
+
+
+def attach_contact(session: Session, report: Report, number: str) -> None:
+    """Keep the worker's number sealed to the courier key: only the SMS sender can read it."""
+    courier = courier_public_key(session)
+    if courier is None:
+        raise NoDeskAvailable("no courier key is configured, so no number can be kept")
+    report.contact_sealed = seal(number.encode("ascii"), [courier],
+                                 context=contact_context(report.id))
+    report.contact_consent = True
+    session.flush()
+
+
+def issue_receipt(session: Session, report: Report, *, profile: Argon2Profile) -> str:
+    """Give the report its receipt: store the lookup hash and worker key, return the digits."""
+    receipt, secrets = _fresh_receipt(session, profile=profile)
+    report.receipt_lookup = secrets.lookup_hash
+    report.worker_public_key = secrets.worker_key.public_key().to_bytes()
     session.flush()
     return receipt
 
@@ -249,7 +268,9 @@ def add_desk_reply(
     session: Session, report: Report, text: str, *, author_account_id: int | None
 ) -> ReportMessage:
     """A desk's reply, sealed to the worker key and to the desks (DESIGN 4.3)."""
-    keys = [*_desk_keys(session, report), PublicKey.from_bytes(report.worker_public_key)]
+    keys = _desk_keys(session, report)
+    if report.worker_public_key is not None:
+        keys.append(PublicKey.from_bytes(report.worker_public_key))
     message = _add_message(session, report, text, Author.DESK, keys)
     message.author_account_id = author_account_id
     return message

@@ -202,9 +202,9 @@ def upgrade() -> None:
     sa.Column('categories', sa.String(length=200), nullable=False),
     sa.Column('status', sa.Enum('NEW', 'TRIAGED', 'IN_CASE', 'CLOSED', name='reportstatus', native_enum=False, length=16), nullable=False),
     sa.Column('severity', sa.Enum('IMMEDIATE_DANGER', 'SERIOUS', 'OTHER', name='severity', native_enum=False, length=24), nullable=True),
-    sa.Column('receipt_lookup', sa.LargeBinary(), nullable=False),
-    sa.Column('worker_public_key', sa.LargeBinary(), nullable=False),
-    sa.Column('body_sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('receipt_lookup', sa.LargeBinary(), nullable=True),
+    sa.Column('worker_public_key', sa.LargeBinary(), nullable=True),
+    sa.Column('body_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('contact_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('contact_consent', sa.Boolean(), nullable=False),
     sa.Column('entered_by_id', sa.Integer(), nullable=True),
@@ -216,20 +216,6 @@ def upgrade() -> None:
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.create_index('ix_reports_queue', ['status', 'received_on'], unique=False)
 
-    op.create_table('sms_conversations',
-    sa.Column('sender_tag', sa.String(length=80), nullable=False),
-    sa.Column('inbound_number', sa.String(length=20), nullable=False),
-    sa.Column('whatsapp', sa.Boolean(), nullable=False),
-    sa.Column('language', sa.String(length=16), nullable=False),
-    sa.Column('step', sa.String(length=32), nullable=False),
-    sa.Column('facility_id', sa.Integer(), nullable=True),
-    sa.Column('category', sa.String(length=40), nullable=True),
-    sa.Column('draft_report_id', sa.Uuid(), nullable=True),
-    sa.Column('invalid_answers', sa.Integer(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['facility_id'], ['facilities.id'], name=op.f('fk_sms_conversations_facility_id_facilities')),
-    sa.PrimaryKeyConstraint('sender_tag', name=op.f('pk_sms_conversations'))
-    )
     op.create_table('alerts',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
@@ -321,6 +307,24 @@ def upgrade() -> None:
     with op.batch_alter_table('report_messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_messages_report_id'), ['report_id'], unique=False)
 
+    op.create_table('sms_conversations',
+    sa.Column('sender_tag', sa.String(length=80), nullable=False),
+    sa.Column('inbound_number', sa.String(length=20), nullable=False),
+    sa.Column('whatsapp', sa.Boolean(), nullable=False),
+    sa.Column('language', sa.String(length=16), nullable=False),
+    sa.Column('step', sa.String(length=32), nullable=False),
+    sa.Column('facility_id', sa.Integer(), nullable=True),
+    sa.Column('category', sa.String(length=40), nullable=True),
+    sa.Column('candidate_facility_id', sa.Integer(), nullable=True),
+    sa.Column('report_id', sa.Uuid(), nullable=True),
+    sa.Column('return_step', sa.String(length=32), nullable=True),
+    sa.Column('invalid_answers', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['candidate_facility_id'], ['facilities.id'], name=op.f('fk_sms_conversations_candidate_facility_id_facilities')),
+    sa.ForeignKeyConstraint(['facility_id'], ['facilities.id'], name=op.f('fk_sms_conversations_facility_id_facilities')),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_sms_conversations_report_id_reports'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('sender_tag', name=op.f('pk_sms_conversations'))
+    )
     op.create_table('worker_verdicts',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=False),
@@ -365,6 +369,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_worker_verdicts_case_id'))
 
     op.drop_table('worker_verdicts')
+    op.drop_table('sms_conversations')
     with op.batch_alter_table('report_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_report_messages_report_id'))
 
@@ -391,7 +396,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_alerts_buyer_org_id'))
 
     op.drop_table('alerts')
-    op.drop_table('sms_conversations')
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index('ix_reports_queue')
 

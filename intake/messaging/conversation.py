@@ -1,0 +1,421 @@
+"""The SMS / WhatsApp conversation of DESIGN 5.2, one inbound message at a time.
+
+State is kept per ``sender_tag`` (a keyed hash of the number, never the number) in the
+database, so any app process can take the next message. Words are sealed to the report's
+desks the moment they arrive; the conversation row holds no plaintext.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import force_locale
+from sqlalchemy.orm import Session
+
+from crypto.errors import MalformedReceipt
+from crypto.hierarchy import Argon2Profile
+from crypto.pseudonyms import sender_tag
+from crypto.receipts import format_receipt
+from intake.accounts.models import SmsNumber
+from intake.i18n import DEFAULT, LANGUAGES
+from intake.messaging import prompts
+from intake.messaging.models import Conversation, OptOut
+from intake.messaging.segments import count_segments
+from intake.reports.categories import CATEGORIES
+from intake.reports.models import Author, Channel, Report
+from intake.reports.service import (
+    MAX_MESSAGE_CHARS,
+    ReceiptNotFound,
+    add_worker_message,
+    attach_contact,
+    find_by_receipt,
+    issue_receipt,
+    open_report,
+    thread_for,
+)
+from intake.supplychain import service as facilities
+from intake.supplychain.models import Facility
+
+log = logging.getLogger("intake.sms")
+
+IDLE_TIMEOUT = dt.timedelta(hours=4)
+MAX_BODY_CHARS = 1600
+HELP_AFTER_INVALID = 2
+LANGUAGE_PAGE = 7
+CONFIRM_SCORE = 60
+STATUS_MAX = {"GSM-7": 300, "UCS-2": 125}
+
+# Steps of the conversation.
+WORKPLACE, CONFIRM, CATEGORY, DETAILS, CONSENT, LANGUAGE, LANGUAGE_2 = (
+    "workplace", "confirm", "category", "details", "consent", "language", "language2",
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One inbound message as the channel parsed it; ``sender`` is E.164 and never stored."""
+
+    sender: str = field(repr=False)
+    to: str
+    body: str = field(repr=False)
+    whatsapp: bool = False
+    media_count: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: list[str] = field(default_factory=list, repr=False)
+    language: str = DEFAULT
+    forget_sender: str | None = None  # a sender_tag whose sealed numbers must be forgotten
+
+
+@dataclass
+class Turn:
+    """What one message needs while it is handled (not stored)."""
+
+    session: Session
+    inbound: Inbound
+    tag: str
+    conversation: Conversation
+    profile: Argon2Profile
+    now: dt.datetime
+    replies: list[str] = field(default_factory=list)
+    forget: bool = False
+
+    def say(self, text: str) -> None:
+        self.replies.append(text)
+
+
+def handle(
+    session: Session, inbound: Inbound, *, pepper: bytes, profile: Argon2Profile,
+    now: dt.datetime | None = None,
+) -> Outcome:
+    """Advance the sender's conversation by one message and say what to answer."""
+    now = now or dt.datetime.now(dt.UTC)
+    tag = sender_tag(pepper, inbound.sender)
+    number = session.get(SmsNumber, inbound.to)
+    if number is None:
+        log.warning("inbound SMS to a number that is not configured", extra={"event": "config"})
+    default_language = number.default_language if number else DEFAULT
+    conversation = _load(session, tag, inbound, default_language, now)
+    turn = Turn(session, inbound, tag, conversation, profile, now)
+    with force_locale(conversation.language):
+        _dispatch(turn)
+    conversation.updated_at = now
+    opted_out = session.get(OptOut, tag) is not None
+    replies = [] if opted_out and not turn.forget else turn.replies
+    if conversation.step == "finished":
+        session.delete(conversation)
+    session.flush()
+    return Outcome(replies=[r for r in replies if r], language=conversation.language,
+                   forget_sender=tag if turn.forget else None)
+
+
+def _load(session: Session, tag: str, inbound: Inbound, language: str,
+          now: dt.datetime) -> Conversation:
+    conversation = session.get(Conversation, tag, with_for_update=True)
+    if conversation is not None and now - conversation.updated_at > IDLE_TIMEOUT:
+        # Words already sent stay with their report; the conversation starts again.
+        session.delete(conversation)
+        session.flush()
+        conversation = None
+    if conversation is None:
+        conversation = Conversation(
+            sender_tag=tag, inbound_number=inbound.to, whatsapp=inbound.whatsapp,
+            language=language, step="new", invalid_answers=0, updated_at=now,
+        )
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def _dispatch(turn: Turn) -> None:
+    body = turn.inbound.body.strip()
+    if len(turn.inbound.body) > MAX_BODY_CHARS:
+        turn.say(str(prompts.TOO_LONG))
+        return
+    if _keyword(turn, body):
+        return
+    if turn.inbound.media_count > 0 and turn.conversation.step != DETAILS:
+        turn.say(str(prompts.PICTURES))
+        if not body:
+            return
+    step_handler = _STEPS.get(turn.conversation.step, _start)
+    step_handler(turn, body)
+
+
+# --- keywords ----------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def keyword_forms(word: object, language: str) -> set[str]:
+    """The keyword in ``language`` and in English, folded for comparison."""
+    forms = {_fold(str(word))}
+    with force_locale(language):
+        forms.add(_fold(str(word)))
+    return forms
+
+
+def _keyword(turn: Turn, body: str) -> bool:
+    first, _, rest = body.partition(" ")
+    folded = _fold(first)
+    language = turn.conversation.language
+    if folded in keyword_forms(prompts.STOP, language):
+        _stop(turn)
+        return True
+    if folded in keyword_forms(prompts.START, language):
+        turn.session.query(OptOut).filter(OptOut.sender_tag == turn.tag).delete()
+        turn.conversation.step = WORKPLACE
+        turn.say(str(prompts.STARTED))
+        return True
+    if folded in keyword_forms(prompts.HELP_WORD, language) and not rest:
+        turn.say(str(prompts.HELP))
+        return True
+    if folded in keyword_forms(prompts.STATUS, language):
+        _status(turn, rest)
+        return True
+    if folded in keyword_forms(prompts.RESTART, language) and not rest:
+        _reset(turn)
+        _start(turn, "")
+        return True
+    return False
+
+
+def _stop(turn: Turn) -> None:
+    if turn.session.get(OptOut, turn.tag) is None:
+        turn.session.add(OptOut(sender_tag=turn.tag))
+    turn.forget = True
+    turn.conversation.step = "finished"
+    turn.say(str(prompts.STOPPED))
+
+
+def _status(turn: Turn, typed: str) -> None:
+    try:
+        report, worker_key = find_by_receipt(turn.session, typed, profile=turn.profile)
+    except (MalformedReceipt, ReceiptNotFound):
+        turn.say(str(prompts.STATUS_NOT_FOUND))
+        return
+    replies = [e for e in thread_for(turn.session, report, worker_key).entries
+               if e.author is Author.DESK and e.text]
+    if not replies:
+        turn.say(str(prompts.STATUS_NONE))
+        return
+    turn.say(str(prompts.STATUS_REPLY) % {"text": _shorten(replies[-1].text or "")})
+
+
+def _shorten(text: str) -> str:
+    limit = STATUS_MAX[count_segments(text).encoding]
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _reset(turn: Turn) -> None:
+    conversation = turn.conversation
+    conversation.step = "new"
+    conversation.facility_id = conversation.candidate_facility_id = None
+    conversation.category = None
+    conversation.report_id = None
+    conversation.invalid_answers = 0
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+def _start(turn: Turn, body: str) -> None:
+    """A first message: a poster code in it skips the workplace question."""
+    if body == "0":
+        turn.conversation.step = WORKPLACE
+        _language_menu(turn, page=1)
+        return
+    found = facilities.code_in_text(turn.session, body) if body else None
+    if found is not None:
+        _workplace_chosen(turn, found)
+        return
+    turn.conversation.step = WORKPLACE
+    turn.say(str(prompts.WELCOME))
+
+
+def _workplace(turn: Turn, body: str) -> None:
+    if body == "0":
+        _language_menu(turn, page=1)
+        return
+    found = facilities.by_poster_code(turn.session, body) or facilities.code_in_text(
+        turn.session, body)
+    if found is not None:
+        _workplace_chosen(turn, found)
+        return
+    matches = facilities.search(turn.session, body, limit=1) if body else []
+    if matches:
+        turn.conversation.candidate_facility_id = matches[0].id
+        turn.conversation.step = CONFIRM
+        turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": matches[0].name})
+        return
+    _invalid(turn)
+
+
+def _confirm(turn: Turn, body: str) -> None:
+    conversation = turn.conversation
+    if body == "1" and conversation.candidate_facility_id is not None:
+        facility = turn.session.get(Facility, conversation.candidate_facility_id)
+        if facility is not None:
+            _workplace_chosen(turn, facility)
+            return
+    if body == "2":
+        conversation.candidate_facility_id = None
+        conversation.step = WORKPLACE
+        turn.say(str(prompts.WORKPLACE_AGAIN))
+        return
+    if body == "0":
+        _language_menu(turn, page=1)
+        return
+    _invalid(turn)
+
+
+def _workplace_chosen(turn: Turn, facility: Facility) -> None:
+    conversation = turn.conversation
+    conversation.facility_id = facility.id
+    conversation.candidate_facility_id = None
+    conversation.step = CATEGORY
+    conversation.invalid_answers = 0
+    turn.say(str(prompts.CATEGORY_MENU))
+
+
+def _category(turn: Turn, body: str) -> None:
+    if body == "0":
+        _language_menu(turn, page=1)
+        return
+    choice = _number(body)
+    if choice is None or not 1 <= choice <= len(CATEGORIES):
+        _invalid(turn)
+        return
+    conversation = turn.conversation
+    conversation.category = CATEGORIES[choice - 1].code
+    report = open_report(
+        turn.session, channel=Channel.WHATSAPP if conversation.whatsapp else Channel.SMS,
+        language=conversation.language, facility_id=conversation.facility_id,
+        categories=[conversation.category],
+    )
+    conversation.report_id = report.id
+    conversation.step = DETAILS
+    conversation.invalid_answers = 0
+    turn.say(str(prompts.DETAILS))
+
+
+_DONE_AT_END = re.compile(r"\s*#\s*$")
+
+
+def _details(turn: Turn, body: str) -> None:
+    report = turn.session.get(Report, turn.conversation.report_id)
+    if report is None:  # the report was removed meanwhile: begin again
+        _reset(turn)
+        _start(turn, "")
+        return
+    if turn.inbound.media_count > 0:
+        turn.say(str(prompts.PICTURES))
+    done_forms = keyword_forms(prompts.DONE, turn.conversation.language) | {"#"}
+    words = body
+    finished = _fold(body) in done_forms
+    if not finished and _DONE_AT_END.search(body):
+        words, finished = _DONE_AT_END.sub("", body), True
+    if words and _fold(words) not in done_forms:
+        for start in range(0, len(words), MAX_MESSAGE_CHARS):
+            add_worker_message(turn.session, report, words[start:start + MAX_MESSAGE_CHARS])
+    if finished:
+        turn.conversation.step = CONSENT
+        turn.say(str(prompts.CONSENT))
+
+
+def _consent(turn: Turn, body: str) -> None:
+    if body not in ("1", "2"):
+        _invalid(turn)
+        return
+    report = turn.session.get(Report, turn.conversation.report_id)
+    if report is None:
+        _reset(turn)
+        _start(turn, "")
+        return
+    if body == "1":
+        attach_contact(turn.session, report, turn.inbound.sender)
+    receipt = issue_receipt(turn.session, report, profile=turn.profile)
+    turn.conversation.step = "finished"
+    turn.say(str(prompts.RECEIPT) % {"receipt": format_receipt(receipt)})
+
+
+def _language_menu(turn: Turn, *, page: int) -> None:
+    conversation = turn.conversation
+    if conversation.step not in (LANGUAGE, LANGUAGE_2):
+        conversation.return_step = conversation.step
+    conversation.step = LANGUAGE if page == 1 else LANGUAGE_2
+    turn.say(language_menu(page))
+
+
+def language_menu(page: int) -> str:
+    """Languages by their own names, seven a page; the first page offers 9 for more."""
+    chosen = LANGUAGES[:LANGUAGE_PAGE] if page == 1 else LANGUAGES[LANGUAGE_PAGE:]
+    lines = [f"{index} {language.name}" for index, language in enumerate(chosen, start=1)]
+    if page == 1:
+        lines.append(str(prompts.LANGUAGE_MORE))
+    return "\n".join(lines)
+
+
+def _language(turn: Turn, body: str) -> None:
+    page = 1 if turn.conversation.step == LANGUAGE else 2
+    choice = _number(body)
+    if page == 1 and choice == 9:
+        _language_menu(turn, page=2)
+        return
+    offered = LANGUAGES[:LANGUAGE_PAGE] if page == 1 else LANGUAGES[LANGUAGE_PAGE:]
+    if choice is None or not 1 <= choice <= len(offered):
+        turn.say(language_menu(page))
+        return
+    conversation = turn.conversation
+    conversation.language = offered[choice - 1].code
+    conversation.step = conversation.return_step or WORKPLACE
+    conversation.return_step = None
+    with force_locale(conversation.language):
+        turn.say(_prompt_for(conversation.step))
+
+
+def _prompt_for(step: str) -> str:
+    return str({
+        WORKPLACE: prompts.WORKPLACE_AGAIN, CONFIRM: prompts.WORKPLACE_AGAIN,
+        CATEGORY: prompts.CATEGORY_MENU, DETAILS: prompts.DETAILS, CONSENT: prompts.CONSENT,
+    }.get(step, prompts.WELCOME))
+
+
+def _invalid(turn: Turn) -> None:
+    """Ask the same question again; after repeated wrong answers send the short help."""
+    conversation = turn.conversation
+    conversation.invalid_answers += 1
+    if conversation.invalid_answers > HELP_AFTER_INVALID:
+        conversation.invalid_answers = 0
+        turn.say(str(prompts.HELP))
+        return
+    if conversation.step == CONFIRM and conversation.candidate_facility_id is not None:
+        facility = turn.session.get(Facility, conversation.candidate_facility_id)
+        if facility is not None:
+            turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": facility.name})
+            return
+    turn.say(_prompt_for(conversation.step))
+
+
+def _number(body: str) -> int | None:
+    digits = "".join(str(unicodedata.decimal(c, "")) for c in body.strip() if c.isdecimal())
+    if not digits or len(digits) > 3 or len(body.strip()) > 4:
+        return None
+    return int(digits)
+
+
+_STEPS: dict[str, Callable[[Turn, str], None]] = {
+    "new": _start, WORKPLACE: _workplace, CONFIRM: _confirm, CATEGORY: _category,
+    DETAILS: _details, CONSENT: _consent, LANGUAGE: _language, LANGUAGE_2: _language,
+}
+

@@ -1,0 +1,55 @@
+"""Every text the SMS conversation sends, and the keywords it understands, for translators.
+
+Each prompt must fit one GSM-7 segment (160 characters) in GSM-7 languages and two UCS-2
+segments (134 characters) elsewhere; tests count every prompt in every catalog. Keywords
+are accepted in the conversation's language and always in English.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_pgettext
+
+# Prompts. Context "sms" tells translators: short, plain, counted in SMS segments.
+WELCOME = lazy_pgettext(
+    "sms", "Worker Voice: tell us about a problem at work in secret. Send the code on the "
+    "poster or the factory name. 0 = other language")
+WORKPLACE_AGAIN = lazy_pgettext(
+    "sms", "We could not find that workplace. Send the code on the poster, or the factory "
+    "name.")
+CONFIRM_WORKPLACE = lazy_pgettext("sms", "Is it %(name)s? Reply 1 for yes, 2 for no.")
+CATEGORY_MENU = lazy_pgettext(
+    "sms", "What happened? Reply a number: 1 Pay 2 Hours 3 Safety 4 Forced work 5 Abuse "
+    "6 Unfair treatment 7 Union 8 Punished 9 Housing 10 Children 11 Other")
+DETAILS = lazy_pgettext(
+    "sms", "Tell us what happened. You can send many messages. Do not send your name. "
+    "When you finish, send DONE or #")
+CONSENT = lazy_pgettext(
+    "sms", "Thank you. May we text you back on this number? Reply 1 for yes, 2 for no.")
+RECEIPT = lazy_pgettext(
+    "sms", "Sent. Your secret receipt: %(receipt)s. Keep it. To see answers, text "
+    "STATUS and the receipt.")
+HELP = lazy_pgettext(
+    "sms", "Worker Voice helps workers report problems in secret. Send your factory code to "
+    "start. STATUS + receipt: answers. STOP: no more texts.")
+STOPPED = lazy_pgettext(
+    "sms", "You will get no more texts from us. Your number was deleted. Send START to "
+    "begin again.")
+STARTED = lazy_pgettext("sms", "Welcome back. Send the code on the poster or the factory name.")
+STATUS_NONE = lazy_pgettext("sms", "No answer yet. Please ask again in a few days.")
+STATUS_REPLY = lazy_pgettext("sms", "Answer: %(text)s")
+STATUS_NOT_FOUND = lazy_pgettext(
+    "sms", "We could not find that receipt. Check the 16 digits and try again.")
+PICTURES = lazy_pgettext(
+    "sms", "Pictures are not kept, to protect you. Please write in words what happened.")
+TOO_LONG = lazy_pgettext(
+    "sms", "That message was too long and was not kept. Please send it in shorter parts.")
+LANGUAGE_MORE = lazy_pgettext("sms", "9 more")
+
+# Keywords: the translation is the word in that language (one word, capital letters
+# where the script has them). English always works too.
+DONE = lazy_pgettext("sms keyword", "DONE")
+STATUS = lazy_pgettext("sms keyword", "STATUS")
+STOP = lazy_pgettext("sms keyword", "STOP")
+START = lazy_pgettext("sms keyword", "START")
+HELP_WORD = lazy_pgettext("sms keyword", "HELP")
+RESTART = lazy_pgettext("sms keyword", "NEW")
