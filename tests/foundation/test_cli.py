@@ -67,6 +67,7 @@ def test_demo_twice_leaves_one_copy_and_prints_the_same_logins(
 
 def test_demo_json_has_the_documented_keys(cli_env: dict[str, str]) -> None:
     result = run(["demo", "--json"], cli_env)
+    assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert {"accounts", "facilities", "sms_numbers"} <= set(data)
     roles = sorted(a["role"] for a in data["accounts"])
