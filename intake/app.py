@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter = _init_limiter(app, settings)
     app.extensions["intake.limiter"] = limiter
     app.extensions["intake.jobs"] = make_queue(settings)
+    app.extensions["intake.jobs"].bind(app)
 
     app.extensions["intake.csrf"] = CSRFProtect(app)
     init_babel(app)

@@ -185,7 +185,7 @@ def worker(burst: bool) -> None:
     # SimpleWorker runs jobs in this process, inside one app context (no fork per job).
     with app.app_context():
         SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(
-            burst=burst
+            burst=burst, with_scheduler=True
         )
 
 

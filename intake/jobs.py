@@ -9,12 +9,17 @@ from __future__ import annotations
 import importlib
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
+
+from flask import Flask
 
 from intake.settings import Settings
 
 QUEUE_NAME = "intake"
+RQ_BACKOFF = (5, 30, 120, 600, 1800, 3600, 3600, 3600)
 _ID_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 log = logging.getLogger("intake.jobs")
 
@@ -24,7 +29,11 @@ class JobPayloadRejected(ValueError):
 
 
 class JobQueue(Protocol):
+    def bind(self, app: Flask) -> None: ...
+
     def enqueue(self, function: str, /, **ids: str | int) -> None: ...
+
+    def drain(self, timeout: float = 30.0) -> None: ...
 
 
 def check_payload(ids: dict[str, str | int]) -> None:
@@ -45,15 +54,49 @@ def resolve(function: str) -> Callable[..., Any]:
 
 
 class InProcessQueue:
-    """Runs each job at once, in the caller's app context (embedded default, tests)."""
+    """Runs jobs on a background thread of this process (embedded default, tests).
 
-    def __init__(self) -> None:
+    Never inline: a webhook answers before any outbound call is made. A failing job is
+    retried after each delay of ``backoff``; ``drain`` waits until all jobs are done.
+    """
+
+    def __init__(self, backoff: Sequence[float] = (1, 5, 30, 120, 600)) -> None:
+        self.backoff = tuple(backoff)
+        self.app: Flask | None = None
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="intake-job")
+        self._futures: list[Future[None]] = []
         self.ran: list[str] = []
+        self.failed: list[str] = []
+
+    def bind(self, app: Flask) -> None:
+        self.app = app
 
     def enqueue(self, function: str, /, **ids: str | int) -> None:
         check_payload(ids)
-        self.ran.append(function)
-        resolve(function)(**ids)
+        self._futures.append(self._pool.submit(self._run, function, ids))
+
+    def _run(self, function: str, ids: dict[str, str | int]) -> None:
+        target = resolve(function)
+        for attempt, delay in enumerate((0.0, *self.backoff)):
+            time.sleep(delay)
+            try:
+                if self.app is None:
+                    target(**ids)
+                else:
+                    with self.app.app_context():
+                        target(**ids)
+            except Exception as exc:
+                log.warning("job failed", extra={"job": function, "event": type(exc).__name__,
+                                                 "count": attempt + 1})
+                continue
+            self.ran.append(function)
+            return
+        self.failed.append(function)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait for every job queued so far (tests, shutdown)."""
+        while self._futures:
+            self._futures.pop(0).result(timeout=timeout)
 
 
 class RQQueue:
@@ -65,12 +108,21 @@ class RQQueue:
 
         self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
 
+    def bind(self, app: Flask) -> None:
+        """Jobs run in ``intake worker``, inside that process's app context."""
+
     def enqueue(self, function: str, /, **ids: str | int) -> None:
+        from rq import Retry
+
         check_payload(ids)
-        self.queue.enqueue(function, kwargs=ids)
+        self.queue.enqueue(function, kwargs=ids, retry=Retry(max=len(RQ_BACKOFF),
+                                                             interval=list(RQ_BACKOFF)))
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Nothing to wait for here: the worker process runs the jobs."""
 
 
 def make_queue(settings: Settings) -> JobQueue:
     if settings.redis_url:
         return RQQueue(settings.redis_url)
-    return InProcessQueue()
+    return InProcessQueue(backoff=(0, 0, 0) if settings.testing else (1, 5, 30, 120, 600))

@@ -17,6 +17,7 @@ from intake.cases.models import Case, CaseNote, CaseReport, CaseStatus
 from intake.db import Base
 from intake.messaging.models import (
     Conversation,
+    Counter,
     OptOut,
     OutboundMessage,
     OutboundStatus,
@@ -30,7 +31,7 @@ from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Su
 __all__ = [
     "Account", "AccountStatus", "ActionOwner", "ActionStatus", "Alert", "AuditEvent", "Author",
     "Base", "BuyerOrg", "Case", "CaseNote", "CaseReport", "CaseStatus", "Channel", "Contract",
-    "Conversation", "Coverage", "Desk", "Facility", "InstallState", "Membership",
+    "Conversation", "Counter", "Coverage", "Desk", "Facility", "InstallState", "Membership",
     "MembershipApproval", "MembershipStatus", "OptOut", "OutboundMessage", "OutboundStatus",
     "PendingDeletion", "ProcessedInbound", "RemedyAction", "Report", "ReportDesk",
     "ReportMessage", "ReportStatus", "Role", "SmsNumber", "Supplier", "Verdict",

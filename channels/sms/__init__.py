@@ -1,1 +1,14 @@
-"""Twilio SMS and WhatsApp webhook, outbound texts and the phone simulator."""
+"""Twilio SMS and WhatsApp: the signed inbound webhook, status callbacks, outbound jobs and
+the phone simulator (``intake sms-sim``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the Twilio webhooks (found through the ``intake.channels`` entry point)."""
+    from channels.sms.webhook import sms
+
+    app.extensions["intake.csrf"].exempt(sms)  # Twilio signs its requests instead
+    app.register_blueprint(sms)

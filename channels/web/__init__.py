@@ -8,6 +8,14 @@ from __future__ import annotations
 from flask import Flask
 
 
+def format_list_for_locale(items: list[str]) -> str:
+    """"a, b and c" in the page's language (Arabic uses "،", Chinese "、")."""
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    return format_list(items, locale=get_locale() or "en")
+
+
 def init_app(app: Flask) -> None:
     """Register the worker pages (found through the ``intake.channels`` entry point)."""
     from channels.web.errors import register_error_pages
@@ -16,5 +24,6 @@ def init_app(app: Flask) -> None:
 
     app.extensions["intake.csrf"].exempt(web)  # checked in the views, to keep what was typed
     app.register_blueprint(web)
+    app.add_template_filter(format_list_for_locale, "format_list")
     register_worker_headers(app)
     register_error_pages(app)

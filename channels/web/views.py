@@ -10,7 +10,6 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, validate_csrf
 from limits import parse as parse_limit
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wtforms import ValidationError
@@ -38,6 +37,7 @@ from crypto.receipts import format_receipt
 from intake.ext import database_of, settings_of
 from intake.i18n import BY_CODE, LANGUAGES, language, negotiate
 from intake.kdf import argon2_profile
+from intake.messaging.inbound import forget_old_replies
 from intake.messaging.models import ProcessedInbound
 from intake.remedy.models import Verdict
 from intake.reports.categories import CATEGORIES
@@ -66,7 +66,7 @@ web = Blueprint(
 LIST_ALL_UP_TO = 40
 REPORT_POSTS = parse_limit("30/hour")
 RECEIPT_TRIES = parse_limit("10/hour")
-RESUBMIT_WINDOW = dt.timedelta(minutes=10)
+RESUBMIT_WINDOW = dt.timedelta(hours=1)  # a reload of the receipt page shows it again
 
 
 @web.url_value_preprocessor
@@ -230,8 +230,8 @@ def _send(draft: Draft) -> ResponseReturnValue:
     tag = messagesid_tag(settings.pepper, "web:" + draft.nonce)
     key = messagesid_key(settings.pepper, "web:" + draft.nonce)
     database = database_of()
-    already = _receipt_sent_before(tag, key)
-    if already is not None:
+    sent, already = _receipt_sent_before(tag, key)
+    if sent:
         return _receipt_page(already)
     new = NewReport(
         channel=Channel.WEB, language=g.lang,
@@ -240,7 +240,7 @@ def _send(draft: Draft) -> ResponseReturnValue:
     )
     try:
         with database.transaction() as session:
-            _forget_old_submissions(session)
+            forget_old_replies(session, window=RESUBMIT_WINDOW)
             receipt = submit_report(session, new, profile=argon2_profile(settings))
             session.add(ProcessedInbound(
                 sid_tag=tag, reply_sealed=seal_with_key(key, receipt.encode(), context=b"web"),
@@ -248,34 +248,32 @@ def _send(draft: Draft) -> ResponseReturnValue:
     except ReportRejected:
         return _render_step("review", draft, {Problem.TAMPERED}), 400
     except IntegrityError:  # the same Send, pressed twice at once: show the first receipt
-        already = _receipt_sent_before(tag, key)
-        if already is None:
+        sent, already = _receipt_sent_before(tag, key)
+        if not sent:
             raise
         return _receipt_page(already)
     return _receipt_page(receipt)
 
 
-def _receipt_sent_before(tag: str, key: bytes) -> str | None:
+def _receipt_sent_before(tag: str, key: bytes) -> tuple[bool, str | None]:
+    """Whether this Send was handled before, and its receipt while it is still kept."""
     with database_of().transaction() as session:
         row = session.get(ProcessedInbound, tag)
-        if row is None or row.reply_sealed is None:
-            return None
+        if row is None:
+            return False, None
+        if row.reply_sealed is None:
+            return True, None
         try:
-            return open_with_key(key, row.reply_sealed, context=b"web").decode()
+            return True, open_with_key(key, row.reply_sealed, context=b"web").decode()
         except CryptoError:
-            return None
+            return True, None
 
 
-def _forget_old_submissions(session: Session) -> None:
-    cutoff = dt.datetime.now(dt.UTC) - RESUBMIT_WINDOW
-    session.execute(
-        delete(ProcessedInbound).where(
-            ProcessedInbound.processed_at < cutoff, ProcessedInbound.reply_sealed.is_not(None)
-        )
-    )
-
-
-def _receipt_page(receipt: str) -> ResponseReturnValue:
+def _receipt_page(receipt: str | None) -> ResponseReturnValue:
+    """The receipt in large digits; for a Send repeated after the receipt was forgotten, a
+    page saying the report was sent already (never a second report)."""
+    if receipt is None:
+        return render_template("web/already_sent.html")
     groups = format_receipt(receipt).split(" ")
     return render_template("web/receipt.html", groups=groups)
 

@@ -26,6 +26,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_buyer_orgs')),
     sa.UniqueConstraint('name', name=op.f('uq_buyer_orgs_name'))
     )
+    op.create_table('counters',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_counters'))
+    )
     op.create_table('desks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -432,4 +437,5 @@ def downgrade() -> None:
     op.drop_table('processed_inbound')
     op.drop_table('install_state')
     op.drop_table('desks')
+    op.drop_table('counters')
     op.drop_table('buyer_orgs')

@@ -1,0 +1,122 @@
+"""``POST /twilio/sms`` and ``/twilio/sms/status``: check Twilio's signature, parse the fields,
+call the ``intake`` messaging service, answer with TwiML. No outbound call happens inline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import phonenumbers
+from flask import Blueprint, Response, current_app, request
+from flask.typing import ResponseReturnValue
+from limits import parse as parse_limit
+from sqlalchemy.exc import IntegrityError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from crypto.pseudonyms import sender_tag
+from intake.ext import database_of, jobs_of, settings_of
+from intake.kdf import argon2_profile
+from intake.messaging.conversation import Inbound
+from intake.messaging.inbound import receive, replay
+from intake.messaging.outbound import record_status
+
+sms = Blueprint("sms", __name__)
+log = logging.getLogger("intake.sms")
+
+REQUIRED = ("MessageSid", "From", "To", "Body")
+SENDER_LIMIT = parse_limit("30/10minutes")
+MAX_FIELD = 1700
+
+
+def _signature_ok() -> bool:
+    settings = settings_of()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not settings.twilio_auth_token:
+        return False
+    url = settings.public_url + request.full_path.rstrip("?")
+    return bool(RequestValidator(settings.twilio_auth_token).validate(url, request.form,
+                                                                         signature))
+
+
+def twiml(replies: list[str]) -> Response:
+    answer = MessagingResponse()
+    for text in replies:
+        answer.message(text)
+    return Response(str(answer), mimetype="application/xml",
+                    headers={"Cache-Control": "no-store"})
+
+
+def parse_sender(raw: str) -> tuple[str, bool] | None:
+    """``(E.164, is_whatsapp)`` from Twilio's ``From``; None if it is not a phone number."""
+    whatsapp = raw.startswith("whatsapp:")
+    number = raw.removeprefix("whatsapp:")
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), whatsapp
+
+
+def _sender_allowed(tag: str) -> bool:
+    limiter = current_app.extensions["intake.limiter"]
+    return not limiter.enabled or bool(limiter.limiter.hit(SENDER_LIMIT, "sms-sender", tag))
+
+
+@sms.post("/twilio/sms")
+def inbound() -> ResponseReturnValue:
+    if not _signature_ok():
+        return Response("invalid signature", status=403, mimetype="text/plain")
+    form = request.form
+    if any(name not in form for name in REQUIRED) or any(
+            len(form[name]) > MAX_FIELD for name in REQUIRED if name != "Body"):
+        return Response("missing or malformed field", status=400, mimetype="text/plain")
+    sender = parse_sender(form["From"])
+    to = parse_sender(form["To"])
+    if sender is None or to is None:
+        return Response("From and To must be phone numbers", status=400, mimetype="text/plain")
+    try:
+        media = max(int(form.get("NumMedia", "0") or 0), 0)
+    except ValueError:
+        return Response("NumMedia must be a number", status=400, mimetype="text/plain")
+    settings = settings_of()
+    if not _sender_allowed(sender_tag(settings.pepper, sender[0])):
+        return twiml([])  # a flood gets silence, which costs the worker nothing
+    message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
+                      media_count=media)
+    database = database_of()
+    try:
+        with database.transaction() as session:
+            received = receive(session, message_sid=form["MessageSid"], inbound=message,
+                               pepper=settings.pepper, profile=argon2_profile(settings))
+    except IntegrityError:  # the same MessageSid, handled at this moment by another process
+        with database.transaction() as session:
+            return twiml(replay(session, message_sid=form["MessageSid"],
+                                pepper=settings.pepper))
+    if received.first_time:
+        jobs = jobs_of()
+        if received.forget_sender:
+            jobs.enqueue("channels.sms.outbound.forget_number", sender_tag=received.forget_sender)
+        if received.deletion_id:
+            jobs.enqueue("channels.sms.outbound.delete_inbound",
+                         deletion_id=str(received.deletion_id))
+    return twiml(received.replies)
+
+
+@sms.post("/twilio/sms/status")
+def status() -> ResponseReturnValue:
+    """Delivery state of a text we sent; records the state only, never content."""
+    if not _signature_ok():
+        return Response("invalid signature", status=403, mimetype="text/plain")
+    sid = request.form.get("MessageSid", "")
+    state = request.form.get("MessageStatus", "")
+    if not sid or not state or len(sid) > 64 or len(state) > 32:
+        return Response("missing field", status=400, mimetype="text/plain")
+    error_code = request.form.get("ErrorCode", "")[:8]
+    with database_of().transaction() as session:
+        record_status(session, provider_sid=sid, status=state, error_code=error_code,
+                      now=dt.datetime.now(dt.UTC))
+    return Response("", status=204)

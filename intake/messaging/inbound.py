@@ -1,0 +1,88 @@
+"""Receiving one inbound SMS / WhatsApp message exactly once, whatever Twilio retries.
+
+A ``MessageSid`` already handled changes nothing. Within ``REPLAY_WINDOW`` a retry gets the
+same reply as the first time: the reply is kept sealed under a key derived from the
+MessageSid and the pepper (neither is stored), then forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from crypto.errors import CryptoError
+from crypto.hierarchy import Argon2Profile
+from crypto.pseudonyms import messagesid_key, messagesid_tag, open_with_key, seal_with_key
+from intake.messaging.conversation import Inbound, handle
+from intake.messaging.models import PendingDeletion, ProcessedInbound
+
+REPLAY_WINDOW = dt.timedelta(minutes=10)
+_CONTEXT = b"sms reply"
+
+
+@dataclass(frozen=True)
+class Received:
+    replies: list[str] = field(repr=False)
+    first_time: bool
+    deletion_id: uuid.UUID | None = None
+    forget_sender: str | None = None
+
+
+def receive(
+    session: Session, *, message_sid: str, inbound: Inbound, pepper: bytes,
+    profile: Argon2Profile, now: dt.datetime | None = None,
+) -> Received:
+    """Handle ``inbound`` unless its MessageSid was handled before; say what to answer."""
+    now = now or dt.datetime.now(dt.UTC)
+    tag = messagesid_tag(pepper, message_sid)
+    key = messagesid_key(pepper, message_sid)
+    seen = session.get(ProcessedInbound, tag)
+    if seen is not None:
+        return Received(replies=_replay(seen, key, now), first_time=False)
+    outcome = handle(session, inbound, pepper=pepper, profile=profile, now=now)
+    sealed = seal_with_key(key, json.dumps(outcome.replies).encode(), context=_CONTEXT)
+    session.add(ProcessedInbound(sid_tag=tag, processed_at=now, reply_sealed=sealed))
+    deletion = PendingDeletion(id=uuid.uuid4(), provider_sid=message_sid, created_at=now)
+    session.add(deletion)
+    session.flush()
+    return Received(replies=outcome.replies, first_time=True, deletion_id=deletion.id,
+                    forget_sender=outcome.forget_sender)
+
+
+def replay(session: Session, *, message_sid: str, pepper: bytes,
+           now: dt.datetime | None = None) -> list[str]:
+    """The reply a handled message got (a concurrent retry lost the race to store it)."""
+    seen = session.get(ProcessedInbound, messagesid_tag(pepper, message_sid))
+    if seen is None:
+        return []
+    return _replay(seen, messagesid_key(pepper, message_sid), now or dt.datetime.now(dt.UTC))
+
+
+def _replay(seen: ProcessedInbound, key: bytes, now: dt.datetime) -> list[str]:
+    if seen.reply_sealed is None or now - seen.processed_at > REPLAY_WINDOW:
+        return []
+    try:
+        replies: list[str] = json.loads(open_with_key(key, seen.reply_sealed, context=_CONTEXT))
+    except CryptoError:
+        return []
+    return replies
+
+
+def forget_old_replies(session: Session, *, window: dt.timedelta = REPLAY_WINDOW,
+                       now: dt.datetime | None = None) -> int:
+    """Drop kept replies past ``window``; the tags of handled messages stay for good, so a
+    late replay is still recognised (and answered with nothing)."""
+    cutoff = (now or dt.datetime.now(dt.UTC)) - window
+    result = session.execute(
+        update(ProcessedInbound)
+        .where(ProcessedInbound.processed_at < cutoff, ProcessedInbound.reply_sealed.is_not(None))
+        .values(reply_sealed=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
