@@ -102,11 +102,12 @@ class InProcessQueue:
 class RQQueue:
     """Puts jobs on the RQ queue in Redis; ``intake worker`` runs them."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, backoff: Sequence[int] = RQ_BACKOFF) -> None:
         from redis import Redis
         from rq import Queue
 
         self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+        self.backoff = list(backoff)
 
     def bind(self, app: Flask) -> None:
         """Jobs run in ``intake worker``, inside that process's app context."""
@@ -115,8 +116,8 @@ class RQQueue:
         from rq import Retry
 
         check_payload(ids)
-        self.queue.enqueue(function, kwargs=ids, retry=Retry(max=len(RQ_BACKOFF),
-                                                             interval=list(RQ_BACKOFF)))
+        self.queue.enqueue(function, kwargs=ids,
+                           retry=Retry(max=len(self.backoff), interval=self.backoff))
 
     def drain(self, timeout: float = 30.0) -> None:
         """Nothing to wait for here: the worker process runs the jobs."""
@@ -124,5 +125,5 @@ class RQQueue:
 
 def make_queue(settings: Settings) -> JobQueue:
     if settings.redis_url:
-        return RQQueue(settings.redis_url)
+        return RQQueue(settings.redis_url, backoff=[0] * 3 if settings.testing else RQ_BACKOFF)
     return InProcessQueue(backoff=(0, 0, 0) if settings.testing else (1, 5, 30, 120, 600))

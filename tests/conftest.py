@@ -94,6 +94,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     with database.transaction() as session:
         ensure_install(session, settings)
     yield app
+    app.extensions["intake.jobs"].drain()
     database.dispose()
 
 

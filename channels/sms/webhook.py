@@ -99,7 +99,7 @@ def inbound() -> ResponseReturnValue:
     if received.first_time:
         jobs = jobs_of()
         if received.forget_sender:
-            jobs.enqueue("channels.sms.outbound.forget_number", sender_tag=received.forget_sender)
+            jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender)
         if received.deletion_id:
             jobs.enqueue("channels.sms.outbound.delete_inbound",
                          deletion_id=str(received.deletion_id))

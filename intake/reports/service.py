@@ -267,10 +267,14 @@ def add_worker_message(session: Session, report: Report, text: str) -> ReportMes
 def add_desk_reply(
     session: Session, report: Report, text: str, *, author_account_id: int | None
 ) -> ReportMessage:
-    """A desk's reply, sealed to the worker key and to the desks (DESIGN 4.3)."""
+    """A desk's reply, sealed to the worker key and to the desks (DESIGN 4.3), and to the
+    courier when the worker said yes to texts, so that ``intake worker`` can send it."""
     keys = _desk_keys(session, report)
     if report.worker_public_key is not None:
         keys.append(PublicKey.from_bytes(report.worker_public_key))
+    courier = courier_public_key(session) if report.contact_consent else None
+    if courier is not None:
+        keys.append(courier)
     message = _add_message(session, report, text, Author.DESK, keys)
     message.author_account_id = author_account_id
     return message

@@ -1,0 +1,140 @@
+"""Jobs that talk to Twilio's REST API: send a text, delete an inbound message, forget a
+number. They run in ``intake worker`` (or on the embedded default's job thread), hold the
+courier key, and carry ids only in their payloads.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from crypto.envelope import open_sealed
+from crypto.keys import PrivateKey
+from crypto.pseudonyms import sender_tag
+from intake.accounts.models import SmsNumber
+from intake.errors import ConfigError
+from intake.ext import database_of, settings_of
+from intake.messaging.models import OptOut, OutboundMessage, OutboundStatus, PendingDeletion
+from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, count
+from intake.reports.models import Report, ReportMessage
+from intake.reports.service import contact_context, message_context
+from intake.supplychain.models import Facility
+
+log = logging.getLogger("intake.sms")
+DELETED_COUNTER = "twilio_inbound_deleted"
+NOT_FOUND = 404
+
+
+def twilio_client() -> Client:
+    """The Twilio REST client; ``INTAKE_TWILIO_API_BASE`` points it elsewhere (tests)."""
+    settings = settings_of()
+    if not settings.twilio_account_sid or not settings.twilio_auth_token:
+        raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set to send texts")
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token)
+    if settings.twilio_api_base:
+        client.api.base_url = settings.twilio_api_base
+    return client
+
+
+def _courier() -> PrivateKey:
+    key = settings_of().courier_key
+    if key is None:
+        raise ConfigError("INTAKE_COURIER_KEY is not set for this process: it cannot send texts")
+    return PrivateKey.from_bytes(key)
+
+
+def send_outbound(outbound_id: str) -> None:
+    """Send one owed text; record opt-outs for good, raise on other failures (retried)."""
+    settings = settings_of()
+    with database_of().transaction() as session:
+        outbound = session.get(OutboundMessage, uuid.UUID(outbound_id))
+        if outbound is None or outbound.status is not OutboundStatus.QUEUED:
+            return
+        report = session.get(Report, outbound.report_id)
+        message = session.get(ReportMessage, outbound.message_id) if outbound.message_id else None
+        if report is None or message is None or report.contact_sealed is None:
+            outbound.status = OutboundStatus.FAILED
+            return
+        courier = _courier()
+        number = open_sealed(report.contact_sealed, courier,
+                             context=contact_context(report.id)).decode("ascii")
+        if session.get(OptOut, sender_tag(settings.pepper, number)) is not None:
+            outbound.status = OutboundStatus.OPTED_OUT
+            return
+        text = open_sealed(message.body_sealed, courier,
+                           context=message_context(report.id, message.id)).decode()
+        sender = _our_number(session, report)
+        outbound.attempts += 1
+        try:
+            sent = twilio_client().messages.create(
+                to=number, from_=sender, body=text,
+                status_callback=settings.public_url + "/twilio/sms/status",
+            )
+        except TwilioRestException as error:
+            if str(error.code) == OPTED_OUT_AT_CARRIER:
+                outbound.status = OutboundStatus.OPTED_OUT
+                return
+            raise RuntimeError(f"Twilio refused the text (status {error.status})") from None
+        outbound.provider_sid = sent.sid
+        outbound.status = OutboundStatus.SENT
+
+
+def _our_number(session: Session, report: Report) -> str:
+    """The inbound number of the report's country, else the first one we operate."""
+    country = None
+    if report.facility_id is not None:
+        facility = session.get(Facility, report.facility_id)
+        country = facility.country if facility else None
+    number = None
+    if country:
+        number = session.scalar(select(SmsNumber.number).where(SmsNumber.country == country))
+    number = number or session.scalar(select(SmsNumber.number).order_by(SmsNumber.number))
+    if number is None:
+        raise ConfigError("no inbound SMS number is configured to send from")
+    return number
+
+
+def delete_inbound(deletion_id: str) -> None:
+    """Ask Twilio to delete an inbound message it still keeps (retried until it is gone)."""
+    with database_of().transaction() as session:
+        pending = session.get(PendingDeletion, uuid.UUID(deletion_id))
+        if pending is None:
+            return
+        pending.attempts += 1
+        try:
+            twilio_client().messages(pending.provider_sid).delete()
+        except TwilioRestException as error:
+            if error.status != NOT_FOUND:  # gone already is as good as deleted
+                raise RuntimeError(f"Twilio did not delete (status {error.status})") from None
+        session.delete(pending)
+        count(session, DELETED_COUNTER)
+
+
+def forget_number(tag: str) -> None:
+    """After STOP: erase every sealed copy of that sender's number and cancel owed texts.
+
+    Reports do not say which number wrote them; only the courier can open the sealed
+    numbers and compare their tags, so this runs where the courier key is.
+    """
+    settings = settings_of()
+    courier = _courier()
+    with database_of().transaction() as session:
+        rows = session.scalars(select(Report).where(Report.contact_sealed.is_not(None)))
+        for report in rows:
+            if report.contact_sealed is None:
+                continue
+            number = open_sealed(report.contact_sealed, courier,
+                                 context=contact_context(report.id)).decode("ascii")
+            if sender_tag(settings.pepper, number) != tag:
+                continue
+            report.contact_sealed = None
+            report.contact_consent = False
+            for outbound in session.scalars(select(OutboundMessage).where(
+                    OutboundMessage.report_id == report.id,
+                    OutboundMessage.status == OutboundStatus.QUEUED)):
+                outbound.status = OutboundStatus.OPTED_OUT

@@ -1,0 +1,136 @@
+"""Fixtures for the SMS channel: the Twilio fake, an app pointed at it, and a phone that
+sends correctly signed webhooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+from werkzeug.test import TestResponse
+
+from intake import create_app
+from intake.db import Database
+from intake.install import ensure_install
+from intake.settings import Settings
+from intake.supplychain.models import Facility
+from tests import factories, twilio_fake
+
+MY_NUMBER = "+60326000100"
+MX_NUMBER = "+525550000100"
+
+
+@pytest.fixture
+def twilio() -> Iterator[twilio_fake.TwilioFake]:
+    fake, server = twilio_fake.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sms_settings(settings: Settings, twilio: twilio_fake.TwilioFake) -> Settings:
+    return dataclasses.replace(settings, twilio_api_base=twilio.url)
+
+
+@pytest.fixture
+def sms_app(sms_settings: Settings) -> Iterator[Flask]:
+    app = create_app(sms_settings)
+    database: Database = app.extensions["intake.db"]
+    with database.transaction() as session:
+        ensure_install(session, sms_settings)
+    yield app
+    app.extensions["intake.jobs"].drain()  # no job thread may outlive the test's data
+    database.dispose()
+
+
+@dataclass
+class SmsWorld:
+    union: factories.DeskWithKey
+    ngo: factories.DeskWithKey
+    penang: Facility
+    tijuana: Facility
+
+
+@pytest.fixture
+def sms_world(sms_app: Flask) -> SmsWorld:
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        union = factories.desk(session, country="MY", fallback=True)
+        ngo = factories.desk(session, country="MX")
+        penang = factories.facility(session, name="Penang Circuit Assembly", code="MY4821")
+        tijuana = factories.facility(session, name="Tijuana Power Plant", country="MX",
+                                     code="MX2045")
+        factories.cover(session, union, penang)
+        factories.cover(session, ngo, tijuana)
+        factories.sms_number(session, MY_NUMBER, country="MY", language="en")
+        factories.sms_number(session, MX_NUMBER, country="MX", language="es")
+        session.expunge_all()
+    return SmsWorld(union, ngo, penang, tijuana)
+
+
+def new_sid() -> str:
+    return "SM" + secrets.token_hex(16)
+
+
+@dataclass
+class Phone:
+    """A worker's phone: every text becomes a webhook signed as Twilio signs it."""
+
+    client: FlaskClient
+    settings: Settings
+    number: str = "+60123456789"
+    to: str = MY_NUMBER
+    whatsapp: bool = False
+    sent: list[str] = field(default_factory=list)
+
+    def params(self, body: str, *, sid: str | None = None, **extra: str) -> dict[str, str]:
+        sender = f"whatsapp:{self.number}" if self.whatsapp else self.number
+        to = f"whatsapp:{self.to}" if self.whatsapp else self.to
+        return {"MessageSid": sid or new_sid(), "From": sender, "To": to, "Body": body,
+                "NumMedia": "0", "AccountSid": self.settings.twilio_account_sid or "",
+                **extra}
+
+    def post(self, params: dict[str, str], *, path: str = "/twilio/sms",
+             signature: str | None = None) -> TestResponse:
+        url = self.settings.public_url + path
+        assert self.settings.twilio_auth_token
+        if signature is None:
+            signature = RequestValidator(self.settings.twilio_auth_token).compute_signature(
+                url, params)
+        return self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    def text(self, body: str, **extra: str) -> list[str]:
+        """Send ``body``; return the texts of the TwiML reply."""
+        response = self.post(self.params(body, **extra))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return replies(response)
+
+
+def replies(response: TestResponse) -> list[str]:
+    import xml.etree.ElementTree as ET  # noqa: S405 - our own TwiML, parsed in a test
+
+    root = ET.fromstring(response.get_data(as_text=True))  # noqa: S314
+    return [message.text or "" for message in root.iter("Message")]
+
+
+@pytest.fixture
+def phone(sms_app: Flask, sms_settings: Settings) -> Phone:
+    return Phone(sms_app.test_client(), sms_settings)
+
+
+def run_jobs(app: Flask) -> None:
+    """Run what the webhooks queued: the job thread (embedded) or an RQ burst worker."""
+    queue = app.extensions["intake.jobs"]
+    if hasattr(queue, "queue"):
+        from rq import SimpleWorker
+
+        with app.app_context():
+            SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
+    else:
+        queue.drain()

@@ -1,0 +1,201 @@
+"""The conversation of DESIGN 5.2 from first message to receipt, and its keywords."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale
+from sqlalchemy import select, update
+
+from crypto.envelope import open_sealed
+from crypto.keys import PrivateKey
+from intake.db import Database
+from intake.i18n import LANGUAGES
+from intake.messaging import prompts
+from intake.messaging.models import Conversation, OptOut
+from intake.reports.models import Report, ReportMessage
+from intake.reports.service import add_desk_reply, contact_context, message_context
+from tests.sms.conftest import MX_NUMBER, Phone, SmsWorld, run_jobs
+
+RECEIPT = re.compile(r"(\d{4} \d{4} \d{4} \d{4})")
+
+
+def say(app: Flask, prompt: object, lang: str, **values: str) -> str:
+    with app.test_request_context(), force_locale(lang):
+        text = str(prompt)
+    return text % values if values else text
+
+
+def database(app: Flask) -> Database:
+    return app.extensions["intake.db"]  # type: ignore[no-any-return]
+
+
+def choose_language(phone: Phone, lang: str) -> list[str]:
+    index = [language.code for language in LANGUAGES].index(lang)
+    phone.text("0")
+    if index < 7:
+        return phone.text(str(index + 1))
+    phone.text("9")
+    return phone.text(str(index - 6))
+
+
+@pytest.mark.parametrize("lang", ["en", "ms", "es", "th", "vi", "zh_Hans"])
+def test_whole_conversation_from_first_message_to_receipt(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask, lang: str
+) -> None:
+    if lang == "es":
+        phone.to = MX_NUMBER
+        assert phone.text("hola") == [say(sms_app, prompts.WELCOME, "es")]
+    else:
+        phone.text("hello")
+        assert choose_language(phone, lang) == [say(sms_app, prompts.WORKPLACE_AGAIN, lang)]
+    assert phone.text("MY 4821") == [say(sms_app, prompts.CATEGORY_MENU, lang)]
+    assert phone.text("1") == [say(sms_app, prompts.DETAILS, lang)]
+    assert phone.text("They did not pay us for March.") == []
+    assert phone.text("Forty of us, line 3.") == []
+    assert phone.text("DONE") == [say(sms_app, prompts.CONSENT, lang)]
+    [receipt_text] = phone.text("2")
+    receipt = RECEIPT.search(receipt_text)
+    assert receipt, receipt_text
+    assert receipt_text == say(sms_app, prompts.RECEIPT, lang, receipt=receipt.group(1))
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert report.language == lang and report.categories == "wages"
+        assert report.receipt_lookup is not None and not report.contact_consent
+        words = [open_sealed(m.body_sealed, sms_world.union.key,
+                             context=message_context(report.id, m.id)).decode()
+                 for m in report.messages]
+        assert words == ["They did not pay us for March.", "Forty of us, line 3."]
+        assert session.scalars(select(Conversation)).all() == []
+
+
+def test_poster_code_in_the_first_message_skips_the_workplace_question(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    assert phone.text("help me MY4821 please") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+
+
+def test_misspelled_workplace_name_is_confirmed(phone: Phone, sms_world: SmsWorld,
+                                               sms_app: Flask) -> None:
+    phone.text("hi")
+    assert phone.text("penang circit") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Penang Circuit Assembly")]
+    assert phone.text("1") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+
+
+def test_no_to_the_suggested_workplace_asks_again(phone: Phone, sms_world: SmsWorld,
+                                                  sms_app: Flask) -> None:
+    phone.text("hi")
+    phone.text("penang circit")
+    assert phone.text("2") == [say(sms_app, prompts.WORKPLACE_AGAIN, "en")]
+
+
+def test_invalid_menu_answer_reprompts_then_sends_help(phone: Phone, sms_world: SmsWorld,
+                                                       sms_app: Flask) -> None:
+    phone.text("MY4821")
+    menu = say(sms_app, prompts.CATEGORY_MENU, "en")
+    assert phone.text("42") == [menu]
+    assert phone.text("banana") == [menu]
+    assert phone.text("x") == [say(sms_app, prompts.HELP, "en")]
+    assert phone.text("1") == [say(sms_app, prompts.DETAILS, "en")]
+
+
+def test_idle_conversation_starts_again(phone: Phone, sms_world: SmsWorld,
+                                        sms_app: Flask) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("first words")
+    with database(sms_app).transaction() as session:
+        session.execute(update(Conversation).values(
+            updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)))
+    assert phone.text("hello again") == [say(sms_app, prompts.WELCOME, "en")]
+    with database(sms_app).transaction() as session:
+        assert len(session.scalars(select(ReportMessage)).all()) == 1  # nothing was lost
+
+
+def test_hash_at_the_end_of_a_message_keeps_the_words_and_finishes(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    phone.text("MY4821")
+    phone.text("2")
+    assert phone.text("Sixteen hours a day #") == [say(sms_app, prompts.CONSENT, "en")]
+    with database(sms_app).transaction() as session:
+        assert len(session.scalars(select(ReportMessage)).all()) == 1
+
+
+def test_yes_to_texts_keeps_the_number_sealed_to_the_courier(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("no pay #")
+    phone.text("1")
+    courier = PrivateKey.from_bytes(phone.settings.courier_key or b"")
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert report.contact_consent and report.contact_sealed is not None
+        assert open_sealed(report.contact_sealed, courier,
+                           context=contact_context(report.id)) == phone.number.encode()
+
+
+def test_stop_forgets_the_number_and_start_begins_again(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("no pay #")
+    phone.text("1")
+    assert phone.text("STOP") == [say(sms_app, prompts.STOPPED, "en")]
+    run_jobs(sms_app)
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert report.contact_sealed is None and not report.contact_consent
+        assert session.scalars(select(OptOut)).one() is not None
+    assert phone.text("hello") == []  # no more texts after STOP
+    assert phone.text("START") == [say(sms_app, prompts.STARTED, "en")]
+    assert phone.text("MY4821") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+
+
+def test_status_with_the_right_receipt_shows_the_latest_answer(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("no pay #")
+    receipt = RECEIPT.search(phone.text("2")[0]).group(1)  # type: ignore[union-attr]
+    assert phone.text(f"STATUS {receipt}") == [say(sms_app, prompts.STATUS_NONE, "en")]
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        add_desk_reply(session, report, "We meet the manager on Friday.", author_account_id=None)
+    assert phone.text(f"status {receipt.replace(' ', '')}") == [
+        say(sms_app, prompts.STATUS_REPLY, "en", text="We meet the manager on Friday.")]
+
+
+def test_status_with_a_wrong_receipt_says_not_found(phone: Phone, sms_world: SmsWorld,
+                                                    sms_app: Flask) -> None:
+    assert phone.text("STATUS 1234 5678 1234 5678") == [
+        say(sms_app, prompts.STATUS_NOT_FOUND, "en")]
+    assert phone.text("STATUS abc") == [say(sms_app, prompts.STATUS_NOT_FOUND, "en")]
+
+
+def test_help_is_answered_in_one_message(phone: Phone, sms_world: SmsWorld,
+                                         sms_app: Flask) -> None:
+    assert phone.text("HELP") == [say(sms_app, prompts.HELP, "en")]
+
+
+def test_new_starts_over(phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    phone.text("MY4821")
+    assert phone.text("NEW") == [say(sms_app, prompts.WELCOME, "en")]
+
+
+def test_language_menu_lists_every_language_by_its_own_name(
+    phone: Phone, sms_world: SmsWorld
+) -> None:
+    phone.text("hi")
+    first = phone.text("0")[0]
+    second = phone.text("9")[0]
+    for language in LANGUAGES:
+        assert language.name in first + second

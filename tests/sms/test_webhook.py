@@ -1,0 +1,149 @@
+"""The Twilio webhook: signatures, required fields, retries, WhatsApp, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from intake.db import Database
+from intake.messaging.models import Conversation, ProcessedInbound
+from intake.reports.models import Channel, Report, ReportMessage
+from tests.sms.conftest import Phone, SmsWorld, new_sid, replies
+
+
+def count(app: Flask, model: type) -> int:
+    database: Database = app.extensions["intake.db"]
+    with database.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_signed_message_is_answered_with_twiml(phone: Phone, sms_world: SmsWorld) -> None:
+    response = phone.post(phone.params("hello"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    assert "Send the code on the poster" in replies(response)[0]
+
+
+@pytest.mark.parametrize("case", ["missing", "garbage", "wrong_url", "altered", "other_token"])
+def test_bad_signature_is_403_and_changes_nothing(phone: Phone, sms_world: SmsWorld,
+                                                  sms_app: Flask, case: str) -> None:
+    from twilio.request_validator import RequestValidator
+
+    params = phone.params("MY4821 they kept our passports")
+    token = phone.settings.twilio_auth_token or ""
+    url = phone.settings.public_url + "/twilio/sms"
+    signature = {
+        "missing": "",
+        "garbage": "not-a-signature",
+        "wrong_url": RequestValidator(token).compute_signature("https://evil.test/twilio/sms",
+                                                               params),
+        "altered": RequestValidator(token).compute_signature(url, {**params, "Body": "hi"}),
+        "other_token": RequestValidator("0" * 32).compute_signature(url, params),
+    }[case]
+    response = phone.client.post("/twilio/sms", data=params,
+                                 headers={"X-Twilio-Signature": signature} if signature else {})
+    assert response.status_code == 403
+    assert count(sms_app, Conversation) == 0
+    assert count(sms_app, ProcessedInbound) == 0
+
+
+@pytest.mark.parametrize("field", ["MessageSid", "From", "To", "Body"])
+def test_missing_required_field_is_400(phone: Phone, sms_world: SmsWorld, field: str) -> None:
+    params = phone.params("hello")
+    del params[field]
+    assert phone.post(params).status_code == 400
+
+
+def test_sender_that_is_not_a_number_is_400(phone: Phone, sms_world: SmsWorld) -> None:
+    assert phone.post({**phone.params("hi"), "From": "not-a-number"}).status_code == 400
+
+
+def test_retried_webhook_creates_no_second_report_and_gets_the_same_reply(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("No pay for two months")
+    phone.text("#")
+    params = phone.params("2")
+    first = replies(phone.post(params))
+    again = replies(phone.post(params))
+    assert first == again and "receipt" in first[0]
+    assert count(sms_app, Report) == 1
+    assert count(sms_app, ReportMessage) == 1
+
+
+def test_replay_after_the_window_gets_an_empty_answer(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    import datetime as dt
+
+    from intake.messaging.inbound import forget_old_replies
+
+    params = phone.params("hello")
+    assert replies(phone.post(params))
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+        assert forget_old_replies(session, now=later) == 1
+    assert replies(phone.post(params)) == []
+    assert count(sms_app, Conversation) == 1
+
+
+def test_whatsapp_sender_makes_a_whatsapp_report(phone: Phone, sms_world: SmsWorld,
+                                                 sms_app: Flask) -> None:
+    phone.whatsapp = True
+    phone.text("MY4821")
+    phone.text("3")
+    phone.text("Fire exit locked #")
+    assert "receipt" in phone.text("2")[0]
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        assert session.scalars(select(Report.channel)).one() is Channel.WHATSAPP
+
+
+def test_media_only_message_asks_for_words(phone: Phone, sms_world: SmsWorld) -> None:
+    answer = phone.text("", NumMedia="1", MediaUrl0="https://api.twilio.test/media/1")
+    assert "Pictures are not kept" in answer[0]
+
+
+def test_over_long_body_is_not_kept_and_the_worker_is_told(phone: Phone, sms_world: SmsWorld,
+                                                           sms_app: Flask) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    answer = phone.text("x" * 1601)
+    assert "too long" in answer[0]
+    assert count(sms_app, ReportMessage) == 0
+
+
+@pytest.mark.parametrize("body", ["", "😀🙏", "Gaji ကျွန်ုပ် 工资 🙏 mixed"])
+def test_odd_bodies_never_500(phone: Phone, sms_world: SmsWorld, body: str) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    response = phone.post(phone.params(body))
+    assert response.status_code == 200
+
+
+def test_unknown_to_number_is_answered_in_english(phone: Phone, sms_world: SmsWorld,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    phone.to = "+14155550100"
+    answer = phone.text("hola")
+    assert "Send the code on the poster" in answer[0]
+    assert "not configured" in caplog.text and "4155550100" not in caplog.text
+
+
+def test_a_flood_from_one_sender_gets_silence_not_replies(
+    phone: Phone, sms_world: SmsWorld
+) -> None:
+    answers = [phone.text("hello") for _ in range(31)]
+    assert all(answers[:30]) and answers[30] == []
+    other = Phone(phone.client, phone.settings, number="+60198765432")
+    assert other.text("hello")
+
+
+def test_status_callback_is_signed_and_records_no_content(phone: Phone,
+                                                          sms_world: SmsWorld) -> None:
+    params = {"MessageSid": new_sid(), "MessageStatus": "delivered"}
+    assert phone.post(params, path="/twilio/sms/status", signature="bad").status_code == 403
+    assert phone.post(params, path="/twilio/sms/status").status_code == 204

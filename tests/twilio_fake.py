@@ -1,0 +1,93 @@
+"""A stand-in for Twilio's REST API on 127.0.0.1 that records every call it gets.
+
+It answers message creation and deletion as Twilio does, and can be told to fail the next
+calls with a status (500 to test retries, or Twilio's 21610 opt-out refusal).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    form: dict[str, str]
+    raw: bytes
+
+
+@dataclass
+class TwilioFake:
+    calls: list[Call] = field(default_factory=list)
+    failures: list[tuple[int, int | None]] = field(default_factory=list)  # (status, code)
+    url: str = ""
+
+    def fail_next(self, times: int = 1, *, status: int = 500, code: int | None = None) -> None:
+        self.failures.extend([(status, code)] * times)
+
+    def created(self) -> list[Call]:
+        return [c for c in self.calls if c.method == "POST" and c.path.endswith("Messages.json")]
+
+    def deleted(self) -> list[Call]:
+        return [c for c in self.calls if c.method == "DELETE"]
+
+
+def start() -> tuple[TwilioFake, ThreadingHTTPServer]:
+    fake = TwilioFake()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            return None
+
+        def _record(self) -> Call:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            call = Call(self.command, self.path, form, raw)
+            with lock:
+                fake.calls.append(call)
+            return call
+
+        def _failure(self) -> bool:
+            with lock:
+                if not fake.failures:
+                    return False
+                status, code = fake.failures.pop(0)
+            body = {"status": status, "message": "fake failure", "code": code or status}
+            self._send(status, body)
+            return True
+
+        def _send(self, status: int, body: dict[str, object] | None) -> None:
+            data = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            call = self._record()
+            if self._failure():
+                return
+            sid = "SM" + secrets.token_hex(16)
+            self._send(201, {"sid": sid, "status": "queued", "to": call.form.get("To"),
+                             "from": call.form.get("From"), "body": call.form.get("Body"),
+                             "account_sid": "AC" + "0" * 32})
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            self._record()
+            if self._failure():
+                return
+            self._send(204, None)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_port}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return fake, server
