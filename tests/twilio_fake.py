@@ -72,7 +72,7 @@ def start() -> tuple[TwilioFake, ThreadingHTTPServer]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             call = self._record()
             if self._failure():
                 return
@@ -81,7 +81,7 @@ def start() -> tuple[TwilioFake, ThreadingHTTPServer]:
                              "from": call.form.get("From"), "body": call.form.get("Body"),
                              "account_sid": "AC" + "0" * 32})
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             self._record()
             if self._failure():
                 return
