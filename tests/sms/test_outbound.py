@@ -1,0 +1,145 @@
+"""Texts to workers and deletions at Twilio go through jobs to the REST API (a local fake)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask
+from sqlalchemy import select
+
+from intake.db import Database
+from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDeletion
+from intake.messaging.outbound import counter, queue_text
+from intake.reports.models import Report
+from intake.reports.service import add_desk_reply
+from tests.sms.conftest import Phone, SmsWorld, run_jobs
+from tests.twilio_fake import TwilioFake
+
+WORDS = "CANARY-WORDS the line leader hit Ana"
+
+
+def database(app: Flask) -> Database:
+    return app.extensions["intake.db"]  # type: ignore[no-any-return]
+
+
+def report_by_sms(phone: Phone, *, consent: bool) -> None:
+    phone.text("MY4821")
+    phone.text("5")
+    phone.text(WORDS + " #")
+    phone.text("1" if consent else "2")
+
+
+def reply_and_queue(app: Flask, text: str) -> uuid.UUID | None:
+    with database(app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        message = add_desk_reply(session, report, text, author_account_id=None)
+        outbound = queue_text(session, report, message, kind="reply")
+        outbound_id = outbound.id if outbound else None
+    if outbound_id:
+        app.extensions["intake.jobs"].enqueue("channels.sms.outbound.send_outbound",
+                                              outbound_id=str(outbound_id))
+    return outbound_id
+
+
+def outbound_status(app: Flask, outbound_id: uuid.UUID) -> OutboundStatus:
+    with database(app).transaction() as session:
+        row = session.get(OutboundMessage, outbound_id)
+        assert row is not None
+        return row.status
+
+
+def test_reply_is_texted_to_a_worker_who_said_yes(phone: Phone, sms_world: SmsWorld,
+                                                  sms_app: Flask, twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    outbound_id = reply_and_queue(sms_app, "We will call the manager today.")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    [sent] = twilio.created()
+    assert sent.form["To"] == phone.number and sent.form["From"] == "+60326000100"
+    assert sent.form["Body"] == "We will call the manager today."
+    assert sent.form["StatusCallback"] == "https://intake.test/twilio/sms/status"
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def test_no_text_to_a_worker_who_said_no(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                         twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=False)
+    assert reply_and_queue(sms_app, "hello") is None
+    run_jobs(sms_app)
+    assert twilio.created() == []
+
+
+def test_send_is_retried_after_a_500(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                     twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    run_jobs(sms_app)
+    twilio.fail_next(1, status=500)
+    outbound_id = reply_and_queue(sms_app, "retry me")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 2
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def test_carrier_opt_out_is_recorded_and_never_retried(phone: Phone, sms_world: SmsWorld,
+                                                       sms_app: Flask,
+                                                       twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    run_jobs(sms_app)
+    twilio.fail_next(1, status=400, code=21610)
+    outbound_id = reply_and_queue(sms_app, "are you there")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 1
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.OPTED_OUT
+
+
+def test_status_callback_records_delivery(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                          twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    outbound_id = reply_and_queue(sms_app, "delivered?")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    with database(sms_app).transaction() as session:
+        sid = session.get(OutboundMessage, outbound_id).provider_sid  # type: ignore[union-attr]
+    assert sid
+    response = phone.post({"MessageSid": sid, "MessageStatus": "delivered"},
+                          path="/twilio/sms/status")
+    assert response.status_code == 204
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.DELIVERED
+
+
+def test_every_inbound_message_is_deleted_at_twilio(phone: Phone, sms_world: SmsWorld,
+                                                    sms_app: Flask, twilio: TwilioFake) -> None:
+    sids = []
+    for body in ("MY4821", "1", WORDS, "#", "2"):
+        params = phone.params(body)
+        sids.append(params["MessageSid"])
+        assert phone.post(params).status_code == 200
+    run_jobs(sms_app)
+    deleted = {call.path.rsplit("/", 1)[-1].removesuffix(".json") for call in twilio.deleted()}
+    assert deleted == set(sids)
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(PendingDeletion)).all() == []
+        assert counter(session, "twilio_inbound_deleted") == 5
+
+
+def test_deletion_is_retried_after_a_500(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                         twilio: TwilioFake) -> None:
+    twilio.fail_next(2, status=500)
+    params = phone.params("hello")
+    phone.post(params)
+    run_jobs(sms_app)
+    assert len(twilio.deleted()) == 3
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(PendingDeletion)).all() == []
+
+
+def test_no_call_to_twilio_carries_report_words(phone: Phone, sms_world: SmsWorld,
+                                                sms_app: Flask, twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    reply_and_queue(sms_app, "desk reply only")
+    run_jobs(sms_app)
+    assert twilio.calls
+    for call in twilio.calls:
+        assert b"CANARY-WORDS" not in call.raw and "CANARY-WORDS" not in call.path
