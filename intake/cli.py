@@ -189,5 +189,16 @@ def worker(burst: bool) -> None:
         )
 
 
+def _add_channel_commands() -> None:
+    """Commands that belong to a channel (``intake sms-sim``) plug in by entry point, as the
+    channels themselves do: ``intake`` must not import ``channels``."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="intake.commands"):
+        main.add_command(entry.load(), name=entry.name)
+
+
+_add_channel_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

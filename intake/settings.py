@@ -75,7 +75,8 @@ class Settings:
             redis_url=redis_url,
             public_url=(env.get("INTAKE_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
-            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or _local_twilio_token(
+                instance, embedded=redis_url is None and "INTAKE_DATABASE_URL" not in env),
             twilio_api_base=env.get("INTAKE_TWILIO_API_BASE") or None,
             leave_url=env.get("INTAKE_LEAVE_URL") or "https://www.bing.com/",
         )
@@ -188,6 +189,17 @@ def _read_secret_file(path: Path, *, name: str) -> bytes:
         raise ConfigError(f"{name}: cannot read the secret file {path}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{name}: the secret file {path} is not text") from None
+
+
+def _local_twilio_token(instance: Path, *, embedded: bool) -> str | None:
+    """On the embedded default, a local token so ``intake sms-sim`` can sign webhooks that
+    ``intake serve`` accepts. Never used when TWILIO_AUTH_TOKEN is set (real Twilio)."""
+    if not embedded:
+        return None
+    path = instance / "twilio_auth_token"
+    if not path.exists():
+        write_private_file(path, secrets.token_hex(16).encode())
+    return path.read_text(encoding="ascii").strip()
 
 
 def _courier_key(env: Mapping[str, str], instance: Path, *, embedded_jobs: bool) -> bytes | None:

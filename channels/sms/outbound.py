@@ -100,10 +100,17 @@ def _our_number(session: Session, report: Report) -> str:
 
 
 def delete_inbound(deletion_id: str) -> None:
-    """Ask Twilio to delete an inbound message it still keeps (retried until it is gone)."""
+    """Ask Twilio to delete an inbound message it still keeps (retried until it is gone).
+
+    Without a Twilio account (``intake sms-sim`` against the embedded default) the message
+    never reached Twilio, so there is nothing to delete there.
+    """
     with database_of().transaction() as session:
         pending = session.get(PendingDeletion, uuid.UUID(deletion_id))
         if pending is None:
+            return
+        if not settings_of().twilio_account_sid:
+            session.delete(pending)
             return
         pending.attempts += 1
         try:

@@ -1,0 +1,53 @@
+"""``intake sms-sim`` plays a phone against a running server with signed webhooks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select
+
+from intake.db import Database
+from intake.reports.models import Report
+from intake.settings import Settings
+from tests.sms.conftest import SmsWorld
+from tests.web.live import serve
+
+
+def test_simulator_walks_a_report_and_shows_segments(
+    sms_app: Flask, sms_settings: Settings, sms_world: SmsWorld, tmp_path: Path
+) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
+    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"),
+                   INTAKE_PUBLIC_URL=sms_settings.public_url,
+                   TWILIO_AUTH_TOKEN=sms_settings.twilio_auth_token or "")
+    with serve(sms_app) as live:
+        result = subprocess.run(
+            [sys.executable, "-m", "intake.cli", "sms-sim", "--url", live.origin],
+            input="hello\nMY4821\n1\nNo pay since March\n#\n2\n", env=environ,
+            capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("phone< ") == 5
+    assert "[GSM-7," in result.stdout and "1 segment]" in result.stdout
+    assert "(no reply)" in result.stdout  # the words themselves get no answer
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        assert session.scalars(select(Report)).one().receipt_lookup is not None
+
+
+def test_simulator_with_the_wrong_token_says_so(sms_app: Flask, sms_settings: Settings,
+                                                 sms_world: SmsWorld, tmp_path: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
+    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"),
+                   INTAKE_PUBLIC_URL=sms_settings.public_url, TWILIO_AUTH_TOKEN="f" * 32)
+    with serve(sms_app) as live:
+        result = subprocess.run(
+            [sys.executable, "-m", "intake.cli", "sms-sim", "--url", live.origin],
+            input="hello\n", env=environ, capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 1
+    assert "403" in result.stderr and "Traceback" not in result.stderr
