@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,8 @@ class JobQueue(Protocol):
     def bind(self, app: Flask) -> None: ...
 
     def enqueue(self, function: str, /, **ids: str | int) -> None: ...
+
+    def enqueue_coalesced(self, function: str, /) -> None: ...
 
     def drain(self, timeout: float = 30.0) -> None: ...
 
@@ -67,6 +70,9 @@ class InProcessQueue:
         self._futures: list[Future[None]] = []
         self.ran: list[str] = []
         self.failed: list[str] = []
+        self._lock = threading.Lock()
+        self._waiting: set[str] = set()
+        self._running: dict[str, threading.Lock] = {}
 
     def bind(self, app: Flask) -> None:
         self.app = app
@@ -75,7 +81,26 @@ class InProcessQueue:
         check_payload(ids)
         self._futures.append(self._pool.submit(self._run, function, ids))
 
-    def _run(self, function: str, ids: dict[str, str | int]) -> None:
+    def enqueue_coalesced(self, function: str, /) -> None:
+        """Queue ``function`` unless it is already waiting to run (a sweep over a table)."""
+        with self._lock:
+            if function in self._waiting:
+                return
+            self._waiting.add(function)
+        self._futures.append(self._pool.submit(self._run, function, {}, coalesced=True))
+
+    def _run(self, function: str, ids: dict[str, str | int], *, coalesced: bool = False) -> None:
+        if not coalesced:
+            self._attempts(function, ids)
+            return
+        with self._lock:
+            running = self._running.setdefault(function, threading.Lock())
+        with running:  # one sweep at a time; a sweep queued meanwhile runs after it
+            with self._lock:
+                self._waiting.discard(function)
+            self._attempts(function, ids)
+
+    def _attempts(self, function: str, ids: dict[str, str | int]) -> None:
         target = resolve(function)
         for attempt, delay in enumerate((0.0, *self.backoff)):
             time.sleep(delay)
@@ -117,6 +142,23 @@ class RQQueue:
 
         check_payload(ids)
         self.queue.enqueue(function, kwargs=ids,
+                           retry=Retry(max=len(self.backoff), interval=self.backoff))
+
+    def enqueue_coalesced(self, function: str, /) -> None:
+        """One queued job per function: while a sweep waits, more messages add nothing.
+
+        Cheaper than a job per message on the webhook's hot path (one Redis EXISTS).
+        """
+        from rq import Retry
+        from rq.job import Job
+
+        job_id = "coalesced-" + function.replace(".", "-")
+        if Job.exists(job_id, connection=self.queue.connection):
+            job = Job.fetch(job_id, connection=self.queue.connection)
+            if job.get_status(refresh=False) in ("queued", "deferred", "scheduled"):
+                return
+            job.delete()
+        self.queue.enqueue(function, job_id=job_id,
                            retry=Retry(max=len(self.backoff), interval=self.backoff))
 
     def drain(self, timeout: float = 30.0) -> None:

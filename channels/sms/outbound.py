@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
@@ -99,27 +99,40 @@ def _our_number(session: Session, report: Report) -> str:
     return number
 
 
-def delete_inbound(deletion_id: str) -> None:
-    """Ask Twilio to delete an inbound message it still keeps (retried until it is gone).
+def sweep_deletions(batch: int = 500) -> None:
+    """Ask Twilio to delete the inbound messages it still keeps, oldest first.
 
-    Without a Twilio account (``intake sms-sim`` against the embedded default) the message
-    never reached Twilio, so there is nothing to delete there.
+    Queued after inbound messages (coalesced: one waiting sweep at a time); a sweep that
+    could not delete everything raises, so the job is retried with backoff until Twilio
+    holds none. Without a Twilio account (``intake sms-sim`` on the embedded default) the
+    messages never reached Twilio, so there is nothing to delete there.
     """
     with database_of().transaction() as session:
-        pending = session.get(PendingDeletion, uuid.UUID(deletion_id))
-        if pending is None:
+        # SKIP LOCKED: two workers sweeping at once never delete (or count) a message twice.
+        pending = list(session.scalars(
+            select(PendingDeletion).order_by(PendingDeletion.created_at).limit(batch)
+            .with_for_update(skip_locked=True)))
+        if not pending:
             return
         if not settings_of().twilio_account_sid:
-            session.delete(pending)
+            for row in pending:
+                session.delete(row)
             return
-        pending.attempts += 1
-        try:
-            twilio_client().messages(pending.provider_sid).delete()
-        except TwilioRestException as error:
-            if error.status != NOT_FOUND:  # gone already is as good as deleted
-                raise RuntimeError(f"Twilio did not delete (status {error.status})") from None
-        session.delete(pending)
-        count(session, DELETED_COUNTER)
+        client = twilio_client()
+        failed = 0
+        for row in pending:
+            row.attempts += 1
+            try:
+                client.messages(row.provider_sid).delete()
+            except TwilioRestException as error:
+                if error.status != NOT_FOUND:  # gone already is as good as deleted
+                    failed += 1
+                    continue
+            gone = session.execute(delete(PendingDeletion).where(PendingDeletion.id == row.id))
+            if getattr(gone, "rowcount", 0):  # another sweep may have taken it meanwhile
+                count(session, DELETED_COUNTER)
+    if failed:
+        raise RuntimeError(f"Twilio did not delete {failed} message(s); retrying later")
 
 
 def forget_number(tag: str) -> None:

@@ -19,7 +19,7 @@ from crypto.pseudonyms import sender_tag
 from intake.ext import database_of, jobs_of, settings_of
 from intake.kdf import argon2_profile
 from intake.messaging.conversation import Inbound
-from intake.messaging.inbound import receive, replay
+from intake.messaging.inbound import Received, receive, replay, replay_exists
 from intake.messaging.outbound import record_status
 
 sms = Blueprint("sms", __name__)
@@ -87,23 +87,35 @@ def inbound() -> ResponseReturnValue:
         return twiml([])  # a flood gets silence, which costs the worker nothing
     message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
                       media_count=media)
-    database = database_of()
-    try:
-        with database.transaction() as session:
-            received = receive(session, message_sid=form["MessageSid"], inbound=message,
-                               pepper=settings.pepper, profile=argon2_profile(settings))
-    except IntegrityError:  # the same MessageSid, handled at this moment by another process
-        with database.transaction() as session:
+    received = _receive_once(form["MessageSid"], message)
+    if received is None:  # the same MessageSid, handled at this moment by another process
+        with database_of().transaction() as session:
             return twiml(replay(session, message_sid=form["MessageSid"],
                                 pepper=settings.pepper))
     if received.first_time:
         jobs = jobs_of()
         if received.forget_sender:
             jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender)
-        if received.deletion_id:
-            jobs.enqueue("channels.sms.outbound.delete_inbound",
-                         deletion_id=str(received.deletion_id))
+        jobs.enqueue_coalesced("channels.sms.outbound.sweep_deletions")
     return twiml(received.replies)
+
+
+def _receive_once(message_sid: str, message: Inbound) -> Received | None:
+    """Handle the message; on a clash with a concurrent transaction try once more.
+
+    None means another process stored this very MessageSid first: replay its answer.
+    """
+    settings = settings_of()
+    for _attempt in range(2):
+        try:
+            with database_of().transaction() as session:
+                return receive(session, message_sid=message_sid, inbound=message,
+                               pepper=settings.pepper, profile=argon2_profile(settings))
+        except IntegrityError:
+            with database_of().transaction() as session:
+                if replay_exists(session, message_sid=message_sid, pepper=settings.pepper):
+                    return None
+    raise RuntimeError("conversation clash persisted")
 
 
 @sms.post("/twilio/sms/status")

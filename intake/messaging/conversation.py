@@ -8,13 +8,15 @@ desks the moment they arrive; the conversation row holds no plaintext.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import Session
 
 from crypto.errors import MalformedReceipt
@@ -98,10 +100,7 @@ def handle(
     """Advance the sender's conversation by one message and say what to answer."""
     now = now or dt.datetime.now(dt.UTC)
     tag = sender_tag(pepper, inbound.sender)
-    number = session.get(SmsNumber, inbound.to)
-    if number is None:
-        log.warning("inbound SMS to a number that is not configured", extra={"event": "config"})
-    default_language = number.default_language if number else DEFAULT
+    default_language = _number_language(session, inbound.to, now)
     conversation = _load(session, tag, inbound, default_language, now)
     turn = Turn(session, inbound, tag, conversation, profile, now)
     with force_locale(conversation.language):
@@ -114,6 +113,22 @@ def handle(
     session.flush()
     return Outcome(replies=[r for r in replies if r], language=conversation.language,
                    forget_sender=tag if turn.forget else None)
+
+
+_NUMBERS: dict[str, tuple[str | None, dt.datetime]] = {}
+NUMBER_CACHE = dt.timedelta(minutes=1)
+
+
+def _number_language(session: Session, to: str, now: dt.datetime) -> str:
+    """The first language of one of our inbound numbers (configuration: cached a minute)."""
+    cached = _NUMBERS.get(to)
+    if cached is None or now - cached[1] > NUMBER_CACHE:
+        number = session.get(SmsNumber, to)
+        cached = (number.default_language if number else None, now)
+        _NUMBERS[to] = cached
+    if cached[0] is None:
+        log.warning("inbound SMS to a number that is not configured", extra={"event": "config"})
+    return cached[0] or DEFAULT
 
 
 def _load(session: Session, tag: str, inbound: Inbound, language: str,
@@ -130,7 +145,6 @@ def _load(session: Session, tag: str, inbound: Inbound, language: str,
             language=language, step="new", invalid_answers=0, updated_at=now,
         )
         session.add(conversation)
-        session.flush()
     return conversation
 
 
@@ -157,12 +171,18 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def keyword_forms(word: object, language: str) -> set[str]:
-    """The keyword in ``language`` and in English, folded for comparison."""
-    forms = {_fold(str(word))}
+def keyword_forms(word: LazyString, language: str) -> frozenset[str]:
+    """The keyword in ``language`` and in English, folded for comparison (cached: the
+    catalogs do not change while the process runs)."""
+    return _keyword_forms(word._args, language)  # (context, msgid) identify the keyword
+
+
+@functools.lru_cache(maxsize=512)
+def _keyword_forms(args: tuple[str, ...], language: str) -> frozenset[str]:
+    context, msgid = args
     with force_locale(language):
-        forms.add(_fold(str(word)))
-    return forms
+        localized = pgettext(context, msgid)
+    return frozenset({_fold(msgid), _fold(localized)})
 
 
 def _keyword(turn: Turn, body: str) -> bool:

@@ -29,7 +29,6 @@ _CONTEXT = b"sms reply"
 class Received:
     replies: list[str] = field(repr=False)
     first_time: bool
-    deletion_id: uuid.UUID | None = None
     forget_sender: str | None = None
 
 
@@ -47,10 +46,9 @@ def receive(
     outcome = handle(session, inbound, pepper=pepper, profile=profile, now=now)
     sealed = seal_with_key(key, json.dumps(outcome.replies).encode(), context=_CONTEXT)
     session.add(ProcessedInbound(sid_tag=tag, processed_at=now, reply_sealed=sealed))
-    deletion = PendingDeletion(id=uuid.uuid4(), provider_sid=message_sid, created_at=now)
-    session.add(deletion)
+    session.add(PendingDeletion(id=uuid.uuid4(), provider_sid=message_sid, created_at=now))
     session.flush()
-    return Received(replies=outcome.replies, first_time=True, deletion_id=deletion.id,
+    return Received(replies=outcome.replies, first_time=True,
                     forget_sender=outcome.forget_sender)
 
 
@@ -61,6 +59,10 @@ def replay(session: Session, *, message_sid: str, pepper: bytes,
     if seen is None:
         return []
     return _replay(seen, messagesid_key(pepper, message_sid), now or dt.datetime.now(dt.UTC))
+
+
+def replay_exists(session: Session, *, message_sid: str, pepper: bytes) -> bool:
+    return session.get(ProcessedInbound, messagesid_tag(pepper, message_sid)) is not None
 
 
 def _replay(seen: ProcessedInbound, key: bytes, now: dt.datetime) -> list[str]:

@@ -44,9 +44,11 @@ def test_sms_canaries_are_nowhere_at_rest(
 ) -> None:
     payloads: list[dict[str, Any]] = []
     queue = sms_app.extensions["intake.jobs"]
-    original = queue.enqueue
+    original, coalesced = queue.enqueue, queue.enqueue_coalesced
     monkeypatch.setattr(queue, "enqueue", lambda function, /, **ids: (
         payloads.append({"function": function, **ids}), original(function, **ids))[1])
+    monkeypatch.setattr(queue, "enqueue_coalesced", lambda function, /: (
+        payloads.append({"function": function}), coalesced(function))[1])
     phone.number = CANARIES["number"]
     with caplog.at_level(logging.DEBUG):
         phone.text("MY4821")

@@ -1,0 +1,233 @@
+"""Benchmark of the SMS webhook under gunicorn (2 workers) on PostgreSQL and Redis.
+
+    python bench/sms.py [--seconds 10]
+
+Drives correctly signed Twilio webhooks from this process (threads, keep-alive
+connections) at a steady 100 requests/s and then at saturation, and does the same against
+two baselines served the same way in the same run: a bare Flask endpoint answering fixed
+TwiML, and one doing one INSERT + COMMIT in PostgreSQL. Not a test: prints a table.
+Targets (issue 5): p99 < 50 ms at 100 requests/s; saturation throughput >= 50% of the
+INSERT baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+PUBLIC_URL = "https://bench.intake.test"
+TO = "+60326000100"
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, path: str = "/healthz", timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def gunicorn(target: str, port: int, environ: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [shutil.which("gunicorn") or "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+               "--log-level", "warning", target]
+    return subprocess.Popen(command, env=environ, cwd=ROOT)
+
+
+class Driver:
+    """Sends signed webhooks; each request is a first message from a new sender."""
+
+    def __init__(self, port: int, path: str, token: str) -> None:
+        self.port, self.path = port, path
+        self.validator = RequestValidator(token)
+        self.sign_url = PUBLIC_URL + "/twilio/sms"
+
+    def body(self) -> tuple[bytes, dict[str, str]]:
+        params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
+                  "From": f"+6012{secrets.randbelow(10**7):07d}", "To": TO, "Body": "hello",
+                  "NumMedia": "0"}
+        headers = {"X-Twilio-Signature": self.validator.compute_signature(self.sign_url, params),
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        return urllib.parse.urlencode(params).encode(), headers
+
+    def one(self, connection: http.client.HTTPConnection) -> float:
+        data, headers = self.body()
+        started = time.perf_counter()
+        connection.request("POST", self.path, body=data, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            raise RuntimeError(f"{self.path} answered {response.status}")
+        return elapsed
+
+    def steady(self, rate: float, seconds: float, threads: int = 8) -> list[float]:
+        """Open loop: requests start on a fixed schedule, spread over worker threads."""
+        latencies: list[float] = []
+        lock = threading.Lock()
+        start = time.perf_counter() + 0.2
+        total = int(rate * seconds)
+
+        def work(offset: int) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            for index in range(offset, total, threads):
+                delay = start + index / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                elapsed = self.one(connection)
+                with lock:
+                    latencies.append(elapsed)
+
+        run_threads(work, threads)
+        return latencies
+
+    def saturate(self, seconds: float, concurrency: int = 16) -> tuple[float, list[float]]:
+        """Closed loop: as fast as ``concurrency`` connections go; returns (rps, latencies)."""
+        latencies: list[float] = []
+        lock = threading.Lock()
+        deadline = time.perf_counter() + seconds
+
+        def work(_: int) -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            while time.perf_counter() < deadline:
+                elapsed = self.one(connection)
+                with lock:
+                    latencies.append(elapsed)
+
+        started = time.perf_counter()
+        run_threads(work, concurrency)
+        return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def run_threads(work: Callable[[int], None], count: int) -> None:
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def prepare_database(name: str) -> str:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    from crypto.hierarchy import TEST_FAST
+    from intake import schema
+    from intake.accounts.models import SmsNumber
+    from intake.accounts.service import create_desk
+    from intake.db import Database
+
+    database = Database(url)
+    schema.upgrade(database.engine)
+    with database.transaction() as session:
+        create_desk(session, name="Bench desk", country="MY", profile=TEST_FAST,
+                    is_fallback=True)
+        session.add(SmsNumber(number=TO, country="MY", default_language="en"))
+    with database.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE bench_rows (id bigserial PRIMARY KEY, "
+                                "payload text)"))
+    database.dispose()
+    return url
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    seconds = parser.parse_args().seconds
+    name = f"intake_bench_{os.getpid()}"
+    url = prepare_database(name)
+    token = secrets.token_hex(16)
+    instance = tempfile.mkdtemp(prefix="intake-bench-")
+    environ = {**os.environ, "INTAKE_DATABASE_URL": url, "INTAKE_REDIS_URL": REDIS_URL,
+               "INTAKE_PUBLIC_URL": PUBLIC_URL, "TWILIO_AUTH_TOKEN": token,
+               "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "INTAKE_INSTANCE": instance,
+               "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+    rows = []
+    servers = [("intake /twilio/sms", "intake.wsgi:app", "/twilio/sms"),
+               ("baseline: bare Flask TwiML", "bench.baseline_app:app", "/bare"),
+               ("baseline: INSERT + COMMIT", "bench.baseline_app:app", "/insert")]
+    try:
+        for label, target, path in servers:
+            port = free_port()
+            process = gunicorn(target, port, environ)
+            try:
+                wait_for(port, "/healthz" if target.startswith("intake") else "/nothing")
+                driver = Driver(port, path, token)
+                driver.steady(50, 2)  # warm up both workers
+                steady = driver.steady(100, seconds)
+                rps, saturated = driver.saturate(seconds)
+                rows.append((label, steady, rps, saturated))
+            finally:
+                process.terminate()
+                process.wait(timeout=20)
+    finally:
+        drop_database(name)
+        Redis.from_url(REDIS_URL).flushdb()
+        shutil.rmtree(instance, ignore_errors=True)
+
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, gunicorn -w 2 (sync), "
+          f"PostgreSQL + Redis on 127.0.0.1, driver in this process, {seconds:.0f} s per "
+          "phase\n")
+    print("| server | 100 req/s: p50 | p99 | saturation req/s | saturation p50 | p99 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for label, steady, rps, saturated in rows:
+        print(f"| {label} | {statistics.median(steady) * 1000:.1f} ms | "
+              f"{pct(steady, 0.99):.1f} ms | {rps:.0f} | "
+              f"{statistics.median(saturated) * 1000:.1f} ms | {pct(saturated, 0.99):.1f} ms |")
+    intake_rps, insert_rps = rows[0][2], rows[2][2]
+    print(f"\nintake saturation / INSERT baseline = {intake_rps / insert_rps:.0%} "
+          f"(target >= 50%); intake p99 at 100 req/s = {pct(rows[0][1], 0.99):.1f} ms "
+          "(target < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
