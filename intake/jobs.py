@@ -21,6 +21,7 @@ from intake.settings import Settings
 
 QUEUE_NAME = "intake"
 RQ_BACKOFF = (5, 30, 120, 600, 1800, 3600, 3600, 3600)
+COALESCE_TTL = 300  # seconds: a lost flag delays the next sweep at most this long
 _ID_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 log = logging.getLogger("intake.jobs")
 
@@ -124,6 +125,15 @@ class InProcessQueue:
             self._futures.pop(0).result(timeout=timeout)
 
 
+def coalesced_started(function: str) -> None:
+    """Called by a coalesced job as it starts: new work may queue the next run."""
+    from rq.job import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        job.connection.delete(f"intake:coalesced:{function}")
+
+
 class RQQueue:
     """Puts jobs on the RQ queue in Redis; ``intake worker`` runs them."""
 
@@ -150,16 +160,14 @@ class RQQueue:
         Cheaper than a job per message on the webhook's hot path (one Redis EXISTS).
         """
         from rq import Retry
-        from rq.job import Job
 
-        job_id = "coalesced-" + function.replace(".", "-")
-        if Job.exists(job_id, connection=self.queue.connection):
-            job = Job.fetch(job_id, connection=self.queue.connection)
-            if job.get_status(refresh=False) in ("queued", "deferred", "scheduled"):
-                return
-            job.delete()
-        self.queue.enqueue(function, job_id=job_id,
-                           retry=Retry(max=len(self.backoff), interval=self.backoff))
+        # One Redis round trip in the common case: a short-lived flag says a sweep is
+        # already queued. The sweep clears it when it starts, so work that arrives during
+        # a sweep queues the next one.
+        flag = f"intake:coalesced:{function}"
+        if not self.queue.connection.set(flag, b"1", nx=True, ex=COALESCE_TTL):
+            return
+        self.queue.enqueue(function, retry=Retry(max=len(self.backoff), interval=self.backoff))
 
     def drain(self, timeout: float = 30.0) -> None:
         """Nothing to wait for here: the worker process runs the jobs."""

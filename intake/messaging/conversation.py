@@ -185,32 +185,70 @@ def _keyword_forms(args: tuple[str, ...], language: str) -> frozenset[str]:
     return frozenset({_fold(msgid), _fold(localized)})
 
 
+def keyword_in(body: str) -> tuple[str, frozenset[str], str] | None:
+    """``(keyword, languages, rest)`` if the message starts with a keyword in any of our
+    languages (``languages`` whose word it is; empty for English), else None.
+
+    Every catalog's keywords count whatever the conversation's language: a worker whose
+    conversation ended (or never began) still gets START and STATUS in their own words.
+    """
+    first, _, rest = body.strip().partition(" ")
+    found = _all_keywords().get(_fold(first))
+    return (found[0], found[1], rest.strip()) if found else None
+
+
+KEYWORDS = {"STOP": prompts.STOP, "START": prompts.START, "HELP": prompts.HELP_WORD,
+            "STATUS": prompts.STATUS, "NEW": prompts.RESTART, "DONE": prompts.DONE}
+
+
+@functools.lru_cache(maxsize=1)
+def _all_keywords() -> dict[str, tuple[str, frozenset[str]]]:
+    """Folded keyword -> (keyword, the languages it belongs to). Some words are shared
+    (BERHENTI is STOP in Malay and Indonesian; STATUS in English, Malay, Indonesian and
+    Filipino); no word means two different keywords (a test checks)."""
+    table: dict[str, tuple[str, frozenset[str]]] = {}
+    for language in LANGUAGES:
+        for name, word in KEYWORDS.items():
+            for form in keyword_forms(word, language.code):
+                english = form == _fold(word._args[1])
+                known, languages = table.get(form, (name, frozenset()))
+                if known != name:
+                    raise ValueError(f"keyword {form!r} means both {known} and {name}")
+                table[form] = (name, languages if english else languages | {language.code})
+    return table
+
+
 def _keyword(turn: Turn, body: str) -> bool:
-    first, _, rest = body.partition(" ")
-    folded = _fold(first)
-    language = turn.conversation.language
-    if folded in keyword_forms(prompts.STOP, language):
-        _stop(turn)
-        return True
-    if folded in keyword_forms(prompts.START, language):
-        turn.session.query(OptOut).filter(OptOut.sender_tag == turn.tag).delete()
-        turn.conversation.step = WORKPLACE
-        turn.say(str(prompts.STARTED))
-        return True
-    if folded in keyword_forms(prompts.HELP_WORD, language) and not rest:
-        turn.say(str(prompts.HELP))
-        return True
-    if folded in keyword_forms(prompts.STATUS, language):
-        _status(turn, rest)
-        return True
-    if folded in keyword_forms(prompts.RESTART, language) and not rest:
-        _reset(turn)
-        _start(turn, "")
-        return True
-    return False
+    found = keyword_in(body)
+    if found is None or found[0] == "DONE":
+        return False
+    name, languages, rest = found
+    if name in ("STOP", "START", "HELP", "NEW") and rest:
+        return False  # "Stop paying us..." is a sentence, not a keyword
+    if languages and turn.conversation.language not in languages:
+        # Answer in the language of the word the worker used.
+        turn.conversation.language = next(c.code for c in LANGUAGES if c.code in languages)
+    with force_locale(turn.conversation.language):
+        _KEYWORD_ACTIONS[name](turn, rest)
+    return True
 
 
-def _stop(turn: Turn) -> None:
+def _start_again(turn: Turn, _rest: str) -> None:
+    turn.session.query(OptOut).filter(OptOut.sender_tag == turn.tag).delete()
+    turn.conversation.step = WORKPLACE
+    turn.say(str(prompts.STARTED))
+
+
+def _help(turn: Turn, _rest: str) -> None:
+    turn.say(str(prompts.HELP))
+
+
+def _new(turn: Turn, _rest: str) -> None:
+    _reset(turn)
+    _start(turn, "")
+
+
+def _stop(turn: Turn, _rest: str = "") -> None:
     if turn.session.get(OptOut, turn.tag) is None:
         turn.session.add(OptOut(sender_tag=turn.tag))
     turn.forget = True
@@ -229,12 +267,16 @@ def _status(turn: Turn, typed: str) -> None:
     if not replies:
         turn.say(str(prompts.STATUS_NONE))
         return
-    turn.say(str(prompts.STATUS_REPLY) % {"text": _shorten(replies[-1].text or "")})
+    frame = str(prompts.STATUS_REPLY)
+    text = replies[-1].text or ""
+    limit = STATUS_MAX[count_segments(frame % {"text": text}).encoding]
+    turn.say(frame % {"text": _shorten(text, limit - len(frame % {"text": ""}))})
 
 
-def _shorten(text: str) -> str:
-    limit = STATUS_MAX[count_segments(text).encoding]
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters so a STATUS answer stays within two segments
+    whatever the desk wrote ("..." and not "…", which is not in the GSM-7 alphabet)."""
+    return text if len(text) <= limit else text[: max(limit - 3, 0)].rstrip() + "..."
 
 
 def _reset(turn: Turn) -> None:
@@ -340,17 +382,22 @@ def _details(turn: Turn, body: str) -> None:
         return
     if turn.inbound.media_count > 0:
         turn.say(str(prompts.PICTURES))
-    done_forms = keyword_forms(prompts.DONE, turn.conversation.language) | {"#"}
     words = body
-    finished = _fold(body) in done_forms
+    finished = _is_done(body)
     if not finished and _DONE_AT_END.search(body):
         words, finished = _DONE_AT_END.sub("", body), True
-    if words and _fold(words) not in done_forms:
+    if words and not _is_done(words):
         for start in range(0, len(words), MAX_MESSAGE_CHARS):
             add_worker_message(turn.session, report, words[start:start + MAX_MESSAGE_CHARS])
     if finished:
         turn.conversation.step = CONSENT
         turn.say(str(prompts.CONSENT))
+
+
+def _is_done(body: str) -> bool:
+    """The whole message is "#" or the DONE word of any of our languages."""
+    found = keyword_in(body)
+    return body.strip() == "#" or (found is not None and found[0] == "DONE" and not found[2])
 
 
 def _consent(turn: Turn, body: str) -> None:
@@ -433,6 +480,10 @@ def _number(body: str) -> int | None:
         return None
     return int(digits)
 
+
+_KEYWORD_ACTIONS: dict[str, Callable[[Turn, str], None]] = {
+    "STOP": _stop, "START": _start_again, "HELP": _help, "STATUS": _status, "NEW": _new,
+}
 
 _STEPS: dict[str, Callable[[Turn, str], None]] = {
     "new": _start, WORKPLACE: _workplace, CONFIRM: _confirm, CATEGORY: _category,

@@ -1,0 +1,116 @@
+"""Keywords typed in any supported language, or in English, do what they say."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale, pgettext
+from sqlalchemy import select
+
+from intake.db import Database
+from intake.i18n import LANGUAGES
+from intake.messaging import prompts
+from intake.messaging.models import OptOut
+from intake.reports.models import Report
+from intake.reports.service import add_desk_reply
+from tests.sms.conftest import Phone, SmsWorld
+
+CODES = [language.code for language in LANGUAGES]
+
+
+def word(app: Flask, keyword: object, lang: str) -> str:
+    with app.test_request_context(), force_locale(lang):
+        return pgettext("sms keyword", keyword._args[1])  # type: ignore[attr-defined]
+
+
+def say(app: Flask, prompt: object, lang: str) -> str:
+    with app.test_request_context(), force_locale(lang):
+        return str(prompt)
+
+
+def sharing(app: Flask, keyword: object, lang: str) -> list[str]:
+    """The languages whose word for ``keyword`` is the same as ``lang``'s (or English)."""
+    mine = word(app, keyword, lang).casefold()
+    return [code for code in CODES if word(app, keyword, code).casefold() == mine]
+
+
+def said_in_one_of(app: Flask, prompt: object, languages: list[str]) -> list[list[str]]:
+    return [[say(app, prompt, code)] for code in languages]
+
+
+@pytest.mark.parametrize("lang", CODES)
+def test_stop_and_start_in_each_language(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                         lang: str) -> None:
+    phone.text("hello")
+    stopped = phone.text(word(sms_app, prompts.STOP, lang))
+    assert stopped in said_in_one_of(sms_app, prompts.STOPPED,
+                                     sharing(sms_app, prompts.STOP, lang))
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        assert session.scalars(select(OptOut)).one()
+    assert phone.text("hello") == []
+    started = phone.text(word(sms_app, prompts.START, lang))
+    assert started in said_in_one_of(sms_app, prompts.STARTED,
+                                     sharing(sms_app, prompts.START, lang))
+
+
+@pytest.mark.parametrize("lang", CODES)
+def test_help_and_status_in_each_language(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                          lang: str) -> None:
+    assert phone.text(word(sms_app, prompts.HELP_WORD, lang)) in said_in_one_of(
+        sms_app, prompts.HELP, sharing(sms_app, prompts.HELP_WORD, lang))
+    status = word(sms_app, prompts.STATUS, lang)
+    assert phone.text(f"{status} 0000 0000 0000 0000") in said_in_one_of(
+        sms_app, prompts.STATUS_NOT_FOUND, sharing(sms_app, prompts.STATUS, lang))
+
+
+@pytest.mark.parametrize("lang", CODES)
+def test_done_in_each_language_ends_the_details(phone: Phone, sms_world: SmsWorld,
+                                                sms_app: Flask, lang: str) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("words")
+    assert phone.text(word(sms_app, prompts.DONE, lang)) == [say(sms_app, prompts.CONSENT,
+                                                                 "en")]
+
+
+def test_no_word_means_two_different_keywords(sms_app: Flask) -> None:
+    from intake.messaging.conversation import _all_keywords
+
+    with sms_app.test_request_context():
+        table = _all_keywords()  # raises if one word meant two keywords
+    assert {name for name, _ in table.values()} == {"STOP", "START", "HELP", "STATUS",
+                                                    "NEW", "DONE"}
+
+
+def test_english_keywords_work_in_every_conversation(phone: Phone, sms_world: SmsWorld,
+                                                     sms_app: Flask) -> None:
+    phone.text("0")
+    phone.text("3")  # 简体中文
+    assert phone.text("HELP") == [say(sms_app, prompts.HELP, "zh_Hans")]
+
+
+def test_a_sentence_that_starts_with_stop_is_not_a_keyword(phone: Phone, sms_world: SmsWorld,
+                                                           sms_app: Flask) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    assert phone.text("Stop paying us overtime, they said") == []
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        assert session.scalars(select(OptOut)).all() == []
+
+
+def test_a_long_answer_by_status_stays_within_two_segments(phone: Phone, sms_world: SmsWorld,
+                                                           sms_app: Flask) -> None:
+    from intake.messaging.segments import count_segments
+
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("x #")
+    receipt = "".join(c for c in phone.text("2")[0] if c.isdigit())[:16]
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        add_desk_reply(session, report, "We visited the factory. " * 30, author_account_id=None)
+    [answer] = phone.text(f"STATUS {receipt}")
+    assert answer.endswith("...") and count_segments(answer).segments <= 2
