@@ -19,6 +19,7 @@ from crypto.pseudonyms import sender_tag
 from intake.accounts.models import SmsNumber
 from intake.errors import ConfigError
 from intake.ext import database_of, settings_of
+from intake.jobs import coalesced_started
 from intake.messaging.models import OptOut, OutboundMessage, OutboundStatus, PendingDeletion
 from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, count
 from intake.reports.models import Report, ReportMessage
@@ -107,6 +108,7 @@ def sweep_deletions(batch: int = 500) -> None:
     holds none. Without a Twilio account (``intake sms-sim`` on the embedded default) the
     messages never reached Twilio, so there is nothing to delete there.
     """
+    coalesced_started("channels.sms.outbound.sweep_deletions")
     with database_of().transaction() as session:
         # SKIP LOCKED: two workers sweeping at once never delete (or count) a message twice.
         pending = list(session.scalars(
