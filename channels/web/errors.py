@@ -20,6 +20,8 @@ def _error_page(error: HTTPException) -> ResponseReturnValue:
     if request.path.startswith(("/api/", "/twilio/", "/healthz")):
         return {"error": error.name}, error.code or 500
     if not g.get("lang"):
-        g.lang = negotiate(request.headers.get("Accept-Language"))
+        # /<lang>/anything-unknown: the prefix says the language; otherwise the browser does.
+        prefix = request.path.strip("/").split("/", 1)[0]
+        g.lang = prefix if prefix in BY_CODE else negotiate(request.headers.get("Accept-Language"))
     code = error.code or 500
     return render_template("web/error.html", code=code, lang=BY_CODE[g.lang]), code

@@ -7,6 +7,7 @@ Argon2id-derived lookup hash is.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
@@ -62,14 +63,14 @@ class NewReport:
 @dataclass(frozen=True)
 class ThreadEntry:
     author: Author
-    sent_on: str
+    sent_on: dt.date
     text: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)
 class Thread:
     report_id: uuid.UUID
-    received_on: str
+    received_on: dt.date
     facility_name: str | None
     entries: list[ThreadEntry]
     verdict_asked: bool
@@ -213,7 +214,7 @@ def thread_for(session: Session, report: Report, worker_key: PrivateKey) -> Thre
             text = open_sealed(
                 message.body_sealed, worker_key, context=message_context(report.id, message.id)
             ).decode()
-        entries.append(ThreadEntry(message.author, message.sent_on.isoformat(), text))
+        entries.append(ThreadEntry(message.author, message.sent_on, text))
     case = _case_of(session, report)
     given = None
     if case is not None:
@@ -225,7 +226,7 @@ def thread_for(session: Session, report: Report, worker_key: PrivateKey) -> Thre
     facility = session.get(Facility, report.facility_id) if report.facility_id else None
     return Thread(
         report_id=report.id,
-        received_on=report.received_on.isoformat(),
+        received_on=report.received_on,
         facility_name=facility.name if facility else None,
         entries=entries,
         verdict_asked=case is not None and case.verdict_requested_on is not None,
