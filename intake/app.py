@@ -74,7 +74,10 @@ def _init_sessions(app: Flask, settings: Settings) -> None:
     under a key that lives in their cookie (DESIGN 4.2).
     """
     # Not permanent: the cookie ends with the browser session (a shared phone keeps none).
-    config: dict[str, Any] = {"SESSION_PERMANENT": False, "SESSION_USE_SIGNER": False}
+    # Storage is written only when the session changes (not on every request: a worker's
+    # page views must not each cost a write).
+    config: dict[str, Any] = {"SESSION_PERMANENT": False, "SESSION_USE_SIGNER": False,
+                              "SESSION_REFRESH_EACH_REQUEST": False}
     if settings.redis_url:
         from redis import Redis
 

@@ -13,10 +13,13 @@ def database_bytes(database_url: str) -> bytes:
     """The raw database: the SQLite file (with its WAL) or a pg_dump of PostgreSQL."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        # Read through another process: closing any descriptor of a database file drops
+        # every POSIX lock this process's SQLite connections hold on it (a classic SQLite
+        # pitfall that surfaced here as "disk I/O error" in the next test).
         path = Path(url.database or "")
-        return b"".join(
-            p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists()
-        )
+        files = [str(p) for p in (path, path.with_name(path.name + "-wal")) if p.exists()]
+        return subprocess.run(["cat", *files], capture_output=True, check=True,
+                              timeout=60).stdout
     command = ["pg_dump", "--data-only", "-h", url.host or "127.0.0.1",
                "-p", str(url.port or 5432), "-U", url.username or "postgres",
                url.database or ""]

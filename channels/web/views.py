@@ -56,7 +56,6 @@ from intake.reports.service import (
     thread_for,
 )
 from intake.supplychain import service as facilities
-from intake.supplychain.models import Facility
 
 web = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static",
@@ -173,7 +172,7 @@ def report_step() -> ResponseReturnValue:
 def _choose_workplace(draft: Draft, problems: set[Problem]) -> tuple[Draft, set[Problem]]:
     """The workplace from the radio list, or from a poster code typed in the search box."""
     if draft.facility:
-        if draft.facility != NOT_LISTED and _session().get(Facility, draft.facility_id) is None:
+        if draft.facility != NOT_LISTED and facilities.get(_session(), draft.facility_id) is None:
             return replace(draft, facility=""), problems | {Problem.UNKNOWN_WORKPLACE}
         return draft, problems
     typed = request.form.get("q", "")
@@ -186,7 +185,7 @@ def _choose_workplace(draft: Draft, problems: set[Problem]) -> tuple[Draft, set[
 
 
 def _region(draft: Draft) -> str | None:
-    facility = _session().get(Facility, draft.facility_id) if draft.facility_id else None
+    facility = facilities.get(_session(), draft.facility_id)
     return facility.country if facility else None
 
 
@@ -216,7 +215,7 @@ def _render_step(
             not query and facilities.count(session) <= LIST_ALL_UP_TO) else []
         context.update(results=results, listing=listing, searched=bool(query))
     if draft.facility_id:
-        context["facility"] = session.get(Facility, draft.facility_id)
+        context["facility"] = facilities.get(session, draft.facility_id)
     if step == "review":
         context["draft"] = replace(draft, nonce=draft.nonce or secrets.token_urlsafe(18))
     return render_template(f"web/report_{step}.html", **context)

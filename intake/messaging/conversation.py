@@ -41,7 +41,7 @@ from intake.reports.service import (
     thread_for,
 )
 from intake.supplychain import service as facilities
-from intake.supplychain.models import Facility
+from intake.supplychain.service import Workplace
 
 log = logging.getLogger("intake.sms")
 
@@ -326,7 +326,7 @@ def _workplace(turn: Turn, body: str) -> None:
 def _confirm(turn: Turn, body: str) -> None:
     conversation = turn.conversation
     if body == "1" and conversation.candidate_facility_id is not None:
-        facility = turn.session.get(Facility, conversation.candidate_facility_id)
+        facility = facilities.get(turn.session, conversation.candidate_facility_id)
         if facility is not None:
             _workplace_chosen(turn, facility)
             return
@@ -341,7 +341,7 @@ def _confirm(turn: Turn, body: str) -> None:
     _invalid(turn)
 
 
-def _workplace_chosen(turn: Turn, facility: Facility) -> None:
+def _workplace_chosen(turn: Turn, facility: Workplace) -> None:
     conversation = turn.conversation
     conversation.facility_id = facility.id
     conversation.candidate_facility_id = None
@@ -467,7 +467,7 @@ def _invalid(turn: Turn) -> None:
         turn.say(str(prompts.HELP))
         return
     if conversation.step == CONFIRM and conversation.candidate_facility_id is not None:
-        facility = turn.session.get(Facility, conversation.candidate_facility_id)
+        facility = facilities.get(turn.session, conversation.candidate_facility_id)
         if facility is not None:
             turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": facility.name})
             return

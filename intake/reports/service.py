@@ -27,7 +27,8 @@ from intake.install import courier_public_key, receipt_salt
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.reports.categories import CATEGORY_CODES
 from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage
-from intake.supplychain.models import Coverage, Facility
+from intake.supplychain import service as workplaces
+from intake.supplychain.models import Coverage
 
 MAX_DETAILS_CHARS = 4000
 MAX_MESSAGE_CHARS = 4000
@@ -95,7 +96,7 @@ def verdict_context(verdict_id: uuid.UUID) -> bytes:
 
 def validate(report: NewReport, session: Session) -> None:
     """Check a submission at the service edge whatever the channel already checked."""
-    if report.facility_id is not None and session.get(Facility, report.facility_id) is None:
+    if report.facility_id is not None and workplaces.get(session, report.facility_id) is None:
         raise ReportRejected("unknown_facility")
     unknown = set(report.categories) - CATEGORY_CODES
     if unknown or not report.categories:
@@ -223,7 +224,7 @@ def thread_for(session: Session, report: Report, worker_key: PrivateKey) -> Thre
                 WorkerVerdict.case_id == case.id, WorkerVerdict.report_id == report.id
             )
         )
-    facility = session.get(Facility, report.facility_id) if report.facility_id else None
+    facility = workplaces.get(session, report.facility_id)
     return Thread(
         report_id=report.id,
         received_on=report.received_on,

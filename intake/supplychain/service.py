@@ -1,11 +1,21 @@
-"""Finding a workplace the way a worker names it: poster code, or a misspelled name."""
+"""Finding a workplace the way a worker names it: poster code, or a misspelled name.
+
+Workplaces change rarely and are read on every step of every report, so this module keeps a
+small index of them per database (id, name, country, poster code), refreshed after
+``INDEX_TTL`` and at once when this process changes a facility. Another process's change
+shows here within ``INDEX_TTL``.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import func, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from intake.supplychain.models import Facility
@@ -13,22 +23,79 @@ from intake.supplychain.models import Facility
 _CODE = re.compile(r"\b([A-Za-z]{2}\d{4})\b")
 MIN_NAME_SCORE = 60
 MAX_QUERY_CHARS = 100
+INDEX_TTL = 60.0  # seconds
+
+
+@dataclass(frozen=True)
+class Workplace:
+    """What a worker-facing page or text needs to know of a facility."""
+
+    id: int
+    name: str
+    country: str
+    poster_code: str
+
+
+@dataclass
+class _Index:
+    loaded_at: float
+    workplaces: tuple[Workplace, ...]
+    by_id: dict[int, Workplace] = field(default_factory=dict)
+    by_code: dict[str, Workplace] = field(default_factory=dict)
+
+
+_indexes: dict[str, _Index] = {}
+_lock = threading.Lock()
+
+
+def _forget_index(*_args: Any) -> None:
+    with _lock:
+        _indexes.clear()
+
+
+for _event in ("after_insert", "after_update", "after_delete"):
+    event.listen(Facility, _event, _forget_index)
+
+
+def _index(session: Session) -> _Index:
+    key = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    with _lock:
+        cached = _indexes.get(key)
+    if cached is not None and now - cached.loaded_at < INDEX_TTL:
+        return cached
+    rows = session.execute(
+        select(Facility.id, Facility.name, Facility.country, Facility.poster_code)
+        .order_by(Facility.country, Facility.name)
+    ).all()
+    workplaces = tuple(Workplace(r.id, r.name, r.country, r.poster_code) for r in rows)
+    index = _Index(now, workplaces, {w.id: w for w in workplaces},
+                   {normalise_code(w.poster_code): w for w in workplaces})
+    with _lock:
+        _indexes[key] = index
+    return index
 
 
 def normalise_code(text: str) -> str:
     return re.sub(r"[\s-]", "", text).upper()
 
 
-def by_poster_code(session: Session, text: str) -> Facility | None:
-    """The facility whose poster code is ``text`` (spaces, dashes and case ignored)."""
+def get(session: Session, facility_id: int | None) -> Workplace | None:
+    if facility_id is None:
+        return None
+    return _index(session).by_id.get(facility_id)
+
+
+def by_poster_code(session: Session, text: str) -> Workplace | None:
+    """The workplace whose poster code is ``text`` (spaces, dashes and case ignored)."""
     code = normalise_code(text)
     if not code or len(code) > 16:
         return None
-    return session.scalar(select(Facility).where(func.upper(Facility.poster_code) == code))
+    return _index(session).by_code.get(code)
 
 
-def code_in_text(session: Session, text: str) -> Facility | None:
-    """A facility whose poster code appears anywhere in a message (SMS first messages)."""
+def code_in_text(session: Session, text: str) -> Workplace | None:
+    """A workplace whose poster code appears anywhere in a message (SMS first messages)."""
     for match in _CODE.finditer(text):
         found = by_poster_code(session, match.group(1))
         if found is not None:
@@ -36,24 +103,22 @@ def code_in_text(session: Session, text: str) -> Facility | None:
     return None
 
 
-def search(session: Session, text: str, *, limit: int = 8) -> list[Facility]:
-    """Facilities whose names best match ``text``, best first (rapidfuzz WRatio)."""
+def search(session: Session, text: str, *, limit: int = 8) -> list[Workplace]:
+    """Workplaces whose names best match ``text``, best first (rapidfuzz WRatio)."""
     query = text.strip()[:MAX_QUERY_CHARS]
     if not query:
         return []
-    rows = session.execute(select(Facility.id, Facility.name)).all()
+    index = _index(session)
     matches = process.extract(
-        query, {row.id: row.name for row in rows}, scorer=fuzz.WRatio,
+        query, {w.id: w.name for w in index.workplaces}, scorer=fuzz.WRatio,
         processor=utils.default_process, limit=limit, score_cutoff=MIN_NAME_SCORE,
     )
-    ids = [key for _name, _score, key in matches]
-    by_id = {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
-    return [by_id[i] for i in ids if i in by_id]
+    return [index.by_id[key] for _name, _score, key in matches]
 
 
 def count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Facility)) or 0)
+    return len(_index(session).workplaces)
 
 
-def all_by_country(session: Session) -> list[Facility]:
-    return list(session.scalars(select(Facility).order_by(Facility.country, Facility.name)))
+def all_by_country(session: Session) -> list[Workplace]:
+    return list(_index(session).workplaces)
