@@ -80,6 +80,7 @@ class InProcessQueue:
 
     def enqueue(self, function: str, /, **ids: str | int) -> None:
         check_payload(ids)
+        resolve(function)  # an unknown or foreign job fails here, in the caller
         self._futures.append(self._pool.submit(self._run, function, ids))
 
     def enqueue_coalesced(self, function: str, /) -> None:
@@ -151,6 +152,7 @@ class RQQueue:
         from rq import Retry
 
         check_payload(ids)
+        resolve(function)
         self.queue.enqueue(function, kwargs=ids,
                            retry=Retry(max=len(self.backoff), interval=self.backoff))
 
