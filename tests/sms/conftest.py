@@ -14,12 +14,12 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
-from intake import create_app
 from intake.db import Database
-from intake.install import ensure_install
 from intake.settings import Settings
-from intake.supplychain.models import Facility
 from tests import factories, twilio_fake
+from tests.web.conftest import World, world
+
+__all__ = ["world"]
 
 MY_NUMBER = "+60326000100"
 MX_NUMBER = "+525550000100"
@@ -34,44 +34,31 @@ def twilio() -> Iterator[twilio_fake.TwilioFake]:
 
 
 @pytest.fixture
-def sms_settings(settings: Settings, twilio: twilio_fake.TwilioFake) -> Settings:
+def settings(settings: Settings, twilio: twilio_fake.TwilioFake) -> Settings:
+    """The shared test settings, with Twilio's REST API pointed at the local fake."""
     return dataclasses.replace(settings, twilio_api_base=twilio.url)
 
 
 @pytest.fixture
-def sms_app(sms_settings: Settings) -> Iterator[Flask]:
-    app = create_app(sms_settings)
-    database: Database = app.extensions["intake.db"]
-    with database.transaction() as session:
-        ensure_install(session, sms_settings)
-    yield app
-    app.extensions["intake.jobs"].drain()  # no job thread may outlive the test's data
-    database.dispose()
-
-
-@dataclass
-class SmsWorld:
-    union: factories.DeskWithKey
-    ngo: factories.DeskWithKey
-    penang: Facility
-    tijuana: Facility
+def sms_settings(settings: Settings) -> Settings:
+    return settings
 
 
 @pytest.fixture
-def sms_world(sms_app: Flask) -> SmsWorld:
-    database: Database = sms_app.extensions["intake.db"]
-    with database.transaction() as session:
-        union = factories.desk(session, country="MY", fallback=True)
-        ngo = factories.desk(session, country="MX")
-        penang = factories.facility(session, name="Penang Circuit Assembly", code="MY4821")
-        tijuana = factories.facility(session, name="Tijuana Power Plant", country="MX",
-                                     code="MX2045")
-        factories.cover(session, union, penang)
-        factories.cover(session, ngo, tijuana)
+def sms_app(app: Flask) -> Flask:
+    return app
+
+
+SmsWorld = World
+
+
+@pytest.fixture
+def sms_world(world: World, db: Database) -> World:
+    """The web tests' world (desks, facilities, coverage) and our two inbound numbers."""
+    with db.transaction() as session:
         factories.sms_number(session, MY_NUMBER, country="MY", language="en")
         factories.sms_number(session, MX_NUMBER, country="MX", language="es")
-        session.expunge_all()
-    return SmsWorld(union, ngo, penang, tijuana)
+    return world
 
 
 def new_sid() -> str:
