@@ -6,16 +6,16 @@ import datetime as dt
 from importlib.metadata import entry_points
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask_limiter import Limiter
 from flask_session import Session as ServerSideSession
 from flask_wtf import CSRFProtect
 
-from crypto.pseudonyms import ip_rate_tag
 from intake.db import Database
 from intake.health import health
 from intake.i18n import init_babel
 from intake.jobs import make_queue
+from intake.limits import client_tag
 from intake.logs import configure_logging, install_request_logging
 from intake.settings import Settings
 
@@ -103,9 +103,6 @@ def _init_sessions(app: Flask, settings: Settings) -> None:
 
 def _init_limiter(app: Flask, settings: Settings) -> Limiter:
     """Flask-Limiter keyed by a keyed, daily-rotating tag of the client address, never the IP."""
-
-    def client_tag() -> str:
-        return ip_rate_tag(settings.pepper, request.remote_addr or "-", day=dt.date.today())
 
     limiter = Limiter(
         key_func=client_tag,

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 
 import phonenumbers
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from limits import parse as parse_limit
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from crypto.pseudonyms import sender_tag
 from intake.ext import database_of, jobs_of, settings_of
 from intake.kdf import argon2_profile
+from intake.limits import allowed
 from intake.messaging.conversation import Inbound
 from intake.messaging.inbound import Received, receive, replay, replay_exists
 from intake.messaging.outbound import record_status
@@ -61,11 +62,6 @@ def parse_sender(raw: str) -> tuple[str, bool] | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), whatsapp
 
 
-def _sender_allowed(tag: str) -> bool:
-    limiter = current_app.extensions["intake.limiter"]
-    return not limiter.enabled or bool(limiter.limiter.hit(SENDER_LIMIT, "sms-sender", tag))
-
-
 @sms.post("/twilio/sms")
 def inbound() -> ResponseReturnValue:
     if not _signature_ok():
@@ -83,7 +79,7 @@ def inbound() -> ResponseReturnValue:
     except ValueError:
         return Response("NumMedia must be a number", status=400, mimetype="text/plain")
     settings = settings_of()
-    if not _sender_allowed(sender_tag(settings.pepper, sender[0])):
+    if not allowed("sms-sender", SENDER_LIMIT, sender_tag(settings.pepper, sender[0])):
         return twiml([])  # a flood gets silence, which costs the worker nothing
     message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
                       media_count=media)

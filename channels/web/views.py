@@ -27,7 +27,6 @@ from channels.web.drafts import (
 )
 from crypto.errors import CryptoError, MalformedReceipt
 from crypto.pseudonyms import (
-    ip_rate_tag,
     messagesid_key,
     messagesid_tag,
     open_with_key,
@@ -37,6 +36,7 @@ from crypto.receipts import format_receipt
 from intake.ext import database_of, settings_of
 from intake.i18n import BY_CODE, LANGUAGES, language, negotiate
 from intake.kdf import argon2_profile
+from intake.limits import allowed, client_tag
 from intake.messaging.inbound import forget_old_replies
 from intake.messaging.models import ProcessedInbound
 from intake.remedy.models import Verdict
@@ -96,15 +96,6 @@ def _session() -> Session:
     return session
 
 
-def _allowed(limit_name: str, rate: object) -> bool:
-    """One hit on a Flask-Limiter window keyed by the daily rotating tag of the address."""
-    limiter = current_app.extensions["intake.limiter"]
-    if not limiter.enabled:
-        return True
-    tag = ip_rate_tag(settings_of().pepper, request.remote_addr or "-", day=dt.date.today())
-    return bool(limiter.limiter.hit(rate, limit_name, tag))
-
-
 def _csrf_fresh() -> bool:
     try:
         validate_csrf(request.form.get("csrf_token"))
@@ -151,7 +142,7 @@ def report_step() -> ResponseReturnValue:
     action = request.form.get("go", "next")
     if not _csrf_fresh():
         return _render_step(step, draft, {Problem.EXPIRED}), 400
-    if not _allowed("web-report", REPORT_POSTS):
+    if not allowed("web-report", REPORT_POSTS, client_tag()):
         return _render_step(step, draft, {Problem.TOO_MANY}), 429
     if action == "back":
         return _render_step(previous_step(step), draft, set())
@@ -290,7 +281,7 @@ def followup_post() -> ResponseReturnValue:
     typed = request.form.get("receipt", "")[:64]
     if not _csrf_fresh():
         return render_template("web/followup_login.html", problem="expired", typed=""), 400
-    if not _allowed("web-receipt", RECEIPT_TRIES):
+    if not allowed("web-receipt", RECEIPT_TRIES, client_tag()):
         return render_template("web/followup_login.html", problem="too_many", typed=""), 429
     settings = settings_of()
     with database_of().transaction() as session:
