@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import force_locale, pgettext
 from flask_babel.speaklater import LazyString
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.errors import MalformedReceipt
@@ -106,7 +107,8 @@ def handle(
     with force_locale(conversation.language):
         _dispatch(turn)
     conversation.updated_at = now
-    opted_out = session.get(OptOut, tag) is not None
+    opted_out = bool(turn.replies) and session.scalar(
+        select(OptOut.sender_tag).where(OptOut.sender_tag == tag)) is not None
     replies = [] if opted_out and not turn.forget else turn.replies
     if conversation.step == "finished":
         session.delete(conversation)
