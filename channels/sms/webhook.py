@@ -88,11 +88,10 @@ def inbound() -> ResponseReturnValue:
         with database_of().transaction() as session:
             return twiml(replay(session, message_sid=form["MessageSid"],
                                 pepper=settings.pepper))
-    if received.first_time:
-        jobs = jobs_of()
-        if received.forget_sender:
-            jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender)
-        jobs.enqueue_coalesced("channels.sms.outbound.sweep_deletions")
+    jobs = jobs_of()
+    if received.forget_sender:
+        jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender)
+    jobs.enqueue_coalesced("channels.sms.outbound.sweep_deletions")
     return twiml(received.replies)
 
 

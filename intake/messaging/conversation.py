@@ -102,16 +102,20 @@ def handle(
     now = now or dt.datetime.now(dt.UTC)
     tag = sender_tag(pepper, inbound.sender)
     default_language = _number_language(session, inbound.to, now)
-    conversation = _load(session, tag, inbound, default_language, now)
+    conversation, is_new = _load(session, tag, inbound, default_language, now)
     turn = Turn(session, inbound, tag, conversation, profile, now)
     with force_locale(conversation.language):
         _dispatch(turn)
     conversation.updated_at = now
-    opted_out = bool(turn.replies) and session.scalar(
-        select(OptOut.sender_tag).where(OptOut.sender_tag == tag)) is not None
-    replies = [] if opted_out and not turn.forget else turn.replies
-    if conversation.step == "finished":
-        session.delete(conversation)
+    # A conversation is kept only for senders who have not said STOP, so only a new one
+    # needs the opt-out check (after the message: START may just have lifted it).
+    opted_out = is_new and not turn.forget and _opted_out(session, tag)
+    replies = [] if opted_out else turn.replies
+    if conversation.step == "finished" or opted_out:
+        if conversation in session.new:  # never written: simply forget it
+            session.expunge(conversation)
+        else:
+            session.delete(conversation)
     session.flush()
     return Outcome(replies=[r for r in replies if r], language=conversation.language,
                    forget_sender=tag if turn.forget else None)
@@ -133,8 +137,14 @@ def _number_language(session: Session, to: str, now: dt.datetime) -> str:
     return cached[0] or DEFAULT
 
 
+def _opted_out(session: Session, tag: str) -> bool:
+    with session.no_autoflush:
+        return session.scalar(select(OptOut.sender_tag).where(OptOut.sender_tag == tag)) is not None
+
+
 def _load(session: Session, tag: str, inbound: Inbound, language: str,
-          now: dt.datetime) -> Conversation:
+          now: dt.datetime) -> tuple[Conversation, bool]:
+    """The sender's conversation (locked for this transaction), and whether it is new."""
     conversation = session.get(Conversation, tag, with_for_update=True)
     if conversation is not None and now - conversation.updated_at > IDLE_TIMEOUT:
         # Words already sent stay with their report; the conversation starts again.
@@ -147,7 +157,8 @@ def _load(session: Session, tag: str, inbound: Inbound, language: str,
             language=language, step="new", invalid_answers=0, updated_at=now,
         )
         session.add(conversation)
-    return conversation
+        return conversation, True
+    return conversation, False
 
 
 def _dispatch(turn: Turn) -> None:

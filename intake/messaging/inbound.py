@@ -28,7 +28,6 @@ _CONTEXT = b"sms reply"
 @dataclass(frozen=True)
 class Received:
     replies: list[str] = field(repr=False)
-    first_time: bool
     forget_sender: str | None = None
 
 
@@ -36,19 +35,22 @@ def receive(
     session: Session, *, message_sid: str, inbound: Inbound, pepper: bytes,
     profile: Argon2Profile, now: dt.datetime | None = None,
 ) -> Received:
-    """Handle ``inbound`` unless its MessageSid was handled before; say what to answer."""
+    """Handle ``inbound`` and record its MessageSid in the same transaction.
+
+    A MessageSid handled before makes the final INSERT fail on its primary key, which rolls
+    the whole transaction back (nothing of the repeat is kept); the caller then answers
+    with ``replay``. Checking first would cost every message a round trip for the sake of
+    the rare retry.
+    """
     now = now or dt.datetime.now(dt.UTC)
     tag = messagesid_tag(pepper, message_sid)
     key = messagesid_key(pepper, message_sid)
-    seen = session.get(ProcessedInbound, tag)
-    if seen is not None:
-        return Received(replies=_replay(seen, key, now), first_time=False)
     outcome = handle(session, inbound, pepper=pepper, profile=profile, now=now)
     sealed = seal_with_key(key, json.dumps(outcome.replies).encode(), context=_CONTEXT)
     session.add(ProcessedInbound(sid_tag=tag, processed_at=now, reply_sealed=sealed))
     session.add(PendingDeletion(id=uuid.uuid4(), provider_sid=message_sid, created_at=now))
     session.flush()
-    return Received(replies=outcome.replies, first_time=True,
+    return Received(replies=outcome.replies,
                     forget_sender=outcome.forget_sender)
 
 
