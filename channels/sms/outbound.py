@@ -5,7 +5,6 @@ courier key, and carry ids only in their payloads.
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from sqlalchemy import delete, select
@@ -26,7 +25,6 @@ from intake.reports.models import Report, ReportMessage
 from intake.reports.service import contact_context, message_context
 from intake.supplychain.models import Facility
 
-log = logging.getLogger("intake.sms")
 DELETED_COUNTER = "twilio_inbound_deleted"
 NOT_FOUND = 404
 

@@ -5,7 +5,6 @@ call the ``intake`` messaging service, answer with TwiML. No outbound call happe
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 import phonenumbers
 from flask import Blueprint, Response, request
@@ -24,7 +23,6 @@ from intake.messaging.inbound import Received, receive, replay, replay_exists
 from intake.messaging.outbound import record_status
 
 sms = Blueprint("sms", __name__)
-log = logging.getLogger("intake.sms")
 
 REQUIRED = ("MessageSid", "From", "To", "Body")
 SENDER_LIMIT = parse_limit("30/10minutes")
