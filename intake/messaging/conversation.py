@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale, pgettext
-from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -184,20 +183,6 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def keyword_forms(word: LazyString, language: str) -> frozenset[str]:
-    """The keyword in ``language`` and in English, folded for comparison (cached: the
-    catalogs do not change while the process runs)."""
-    return _keyword_forms(word._args, language)  # (context, msgid) identify the keyword
-
-
-@functools.lru_cache(maxsize=512)
-def _keyword_forms(args: tuple[str, ...], language: str) -> frozenset[str]:
-    context, msgid = args
-    with force_locale(language):
-        localized = pgettext(context, msgid)
-    return frozenset({_fold(msgid), _fold(localized)})
-
-
 def keyword_in(body: str) -> tuple[str, frozenset[str], str] | None:
     """``(keyword, languages, rest)`` if the message starts with a keyword in any of our
     languages (``languages`` whose word it is; empty for English), else None.
@@ -216,18 +201,27 @@ KEYWORDS = {"STOP": prompts.STOP, "START": prompts.START, "HELP": prompts.HELP_W
 
 @functools.lru_cache(maxsize=1)
 def _all_keywords() -> dict[str, tuple[str, frozenset[str]]]:
-    """Folded keyword -> (keyword, the languages it belongs to). Some words are shared
-    (BERHENTI is STOP in Malay and Indonesian; STATUS in English, Malay, Indonesian and
-    Filipino); no word means two different keywords (a test checks)."""
+    """Folded keyword -> (keyword, the languages whose word it is; empty for English).
+
+    Built once per process (the catalogs do not change while it runs). Some words are
+    shared (BERHENTI is STOP in Malay and Indonesian; STATUS in English, Malay, Indonesian
+    and Filipino); no word may mean two different keywords (a test checks).
+    """
     table: dict[str, tuple[str, frozenset[str]]] = {}
-    for language in LANGUAGES:
-        for name, word in KEYWORDS.items():
-            for form in keyword_forms(word, language.code):
-                english = form == _fold(word._args[1])
-                known, languages = table.get(form, (name, frozenset()))
-                if known != name:
-                    raise ValueError(f"keyword {form!r} means both {known} and {name}")
-                table[form] = (name, languages if english else languages | {language.code})
+
+    def add(form: str, name: str, language: str | None) -> None:
+        known, languages = table.get(form, (name, frozenset()))
+        if known != name:
+            raise ValueError(f"keyword {form!r} means both {known} and {name}")
+        table[form] = (name, languages | {language} if language else languages)
+
+    for name, word in KEYWORDS.items():
+        context, msgid = word._args
+        add(_fold(msgid), name, None)
+        for language in LANGUAGES:
+            with force_locale(language.code):
+                localized = _fold(pgettext(context, msgid))
+            add(localized, name, None if localized == _fold(msgid) else language.code)
     return table
 
 
