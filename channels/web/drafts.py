@@ -33,6 +33,7 @@ class Problem(StrEnum):
     EXPIRED = "expired"
     TAMPERED = "tampered"
     TOO_MANY = "too_many"
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from dataclasses import replace
 
@@ -47,6 +48,7 @@ from intake.reports.service import (
     MAX_DETAILS_CHARS,
     MAX_MESSAGE_CHARS,
     NewReport,
+    NoDeskAvailable,
     ReceiptNotFound,
     ReportRejected,
     add_worker_message,
@@ -62,6 +64,7 @@ web = Blueprint(
     static_url_path="/static/web",
 )
 
+log = logging.getLogger("intake.web")
 LIST_ALL_UP_TO = 40
 REPORT_POSTS = parse_limit("30/hour")
 RECEIPT_TRIES = parse_limit("10/hour")
@@ -237,6 +240,9 @@ def _send(draft: Draft) -> ResponseReturnValue:
             ))
     except ReportRejected:
         return _render_step("review", draft, {Problem.TAMPERED}), 400
+    except NoDeskAvailable:  # no desk covers the workplace and none is the fallback
+        log.error("report refused: no desk to seal it to", extra={"event": "config"})
+        return _render_step("review", draft, {Problem.UNAVAILABLE}), 503
     except IntegrityError:  # the same Send, pressed twice at once: show the first receipt
         sent, already = _receipt_sent_before(tag, key)
         if not sent:

@@ -32,6 +32,7 @@ from intake.reports.categories import CATEGORIES
 from intake.reports.models import Author, Channel, Report
 from intake.reports.service import (
     MAX_MESSAGE_CHARS,
+    NoDeskAvailable,
     ReceiptNotFound,
     add_worker_message,
     attach_contact,
@@ -367,11 +368,16 @@ def _category(turn: Turn, body: str) -> None:
         return
     conversation = turn.conversation
     conversation.category = CATEGORIES[choice - 1].code
-    report = open_report(
-        turn.session, channel=Channel.WHATSAPP if conversation.whatsapp else Channel.SMS,
-        language=conversation.language, facility_id=conversation.facility_id,
-        categories=[conversation.category],
-    )
+    try:
+        report = open_report(
+            turn.session, channel=Channel.WHATSAPP if conversation.whatsapp else Channel.SMS,
+            language=conversation.language, facility_id=conversation.facility_id,
+            categories=[conversation.category],
+        )
+    except NoDeskAvailable:  # an operator error: say so, and keep the worker's place
+        log.error("report refused: no desk to seal it to", extra={"event": "config"})
+        turn.say(str(prompts.UNAVAILABLE))
+        return
     conversation.report_id = report.id
     conversation.step = DETAILS
     conversation.invalid_answers = 0

@@ -44,6 +44,8 @@ PICTURES = lazy_pgettext(
 TOO_LONG = lazy_pgettext(
     "sms", "That message was too long and was not kept. Please send it in shorter parts.")
 LANGUAGE_MORE = lazy_pgettext("sms", "9 more")
+UNAVAILABLE = lazy_pgettext(
+    "sms", "Sorry, we cannot take reports at this moment. Please try again later.")
 
 # Keywords: the translation is the word in that language (one word, capital letters
 # where the script has them). English always works too.

@@ -199,3 +199,18 @@ def test_language_menu_lists_every_language_by_its_own_name(
     second = phone.text("9")[0]
     for language in LANGUAGES:
         assert language.name in first + second
+
+
+def test_no_desk_to_seal_to_is_said_and_the_place_kept(phone: Phone, sms_app: Flask) -> None:
+    from tests import factories
+    from tests.sms.conftest import MY_NUMBER
+
+    with database(sms_app).transaction() as session:
+        factories.desk(session, country="MX")  # covers nothing, and is no fallback
+        factories.facility(session, name="Uncovered Works", code="TH7777")
+        factories.sms_number(session, MY_NUMBER, country="MY", language="en")
+    assert phone.text("TH7777") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert phone.text("1") == [say(sms_app, prompts.UNAVAILABLE, "en")]
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(Report)).all() == []
+        assert session.scalars(select(Conversation)).one().step == "category"

@@ -188,3 +188,23 @@ def test_malformed_accept_language_falls_back_to_english(client: FlaskClient) ->
     response = client.get("/", headers={"Accept-Language": ";;q=abc,,\x00"})
     assert response.status_code == 200
     assert '<html lang="en"' in response.get_data(as_text=True)
+
+
+def test_no_desk_to_seal_to_keeps_the_words_and_says_so(worker: Worker, db: Database) -> None:
+    from tests import factories
+
+    with db.transaction() as session:
+        factories.desk(session, country="MX")  # covers nothing, and is no fallback
+        lonely = factories.facility(session, name="Uncovered Works", code="TH7777")
+        lonely_id = lonely.id
+    worker.get("/en/report")
+    state = {"facility": str(lonely_id), "category": ["wages"], "details": "keep these words",
+             "contact": "web", "number": ""}
+    review = worker.step("contact", **state).get_data(as_text=True)
+    nonce = review.split('name="nonce" value="')[1].split('"')[0]
+    response = worker.post("/en/report", {"step": "review", "go": "send", "nonce": nonce,
+                                          **state})
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "cannot take reports at this moment" in page and "keep these words" in page
+    assert count_reports(db) == 0
