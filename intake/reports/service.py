@@ -130,10 +130,12 @@ def submit_report(session: Session, report: NewReport, *, profile: Argon2Profile
     The receipt (16 digits) is returned once and never stored.
     """
     validate(report, session)
+    desks = desks_for(session, report.facility_id)
     row = open_report(session, channel=report.channel, language=report.language,
-                      facility_id=report.facility_id, categories=report.categories)
+                      facility_id=report.facility_id, categories=report.categories, desks=desks)
     payload = json.dumps({"details": report.details}, ensure_ascii=False).encode()
-    row.body_sealed = seal(payload, _desk_keys(session, row), context=body_context(row.id))
+    keys = [PublicKey.from_bytes(desk.public_key) for desk in desks]
+    row.body_sealed = seal(payload, keys, context=body_context(row.id))
     if report.contact_number:
         attach_contact(session, row, report.contact_number)
     return issue_receipt(session, row, profile=profile)
@@ -141,10 +143,11 @@ def submit_report(session: Session, report: NewReport, *, profile: Argon2Profile
 
 def open_report(
     session: Session, *, channel: Channel, language: str, facility_id: int | None,
-    categories: Sequence[str],
+    categories: Sequence[str], desks: Sequence[Desk] | None = None,
 ) -> Report:
-    """A report routed to its desks, with no words and no receipt yet (SMS adds both later)."""
-    desks = desks_for(session, facility_id)
+    """A report routed to its desks (found here unless given), with no words and no receipt
+    yet (SMS adds both later)."""
+    desks = desks if desks is not None else desks_for(session, facility_id)
     row = Report(
         id=uuid.uuid4(), channel=channel, language=language, facility_id=facility_id,
         categories=",".join(sorted(set(categories))),
