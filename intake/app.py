@@ -52,9 +52,24 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake.csrf"] = CSRFProtect(app)
     init_babel(app)
     app.register_blueprint(health)
+    _init_desk(app)
     _init_channels(app)
     install_request_logging(app)
     return app
+
+
+def _init_desk(app: Flask) -> None:
+    """The monitor desk: sign-in and members, triage, cases."""
+    from intake.accounts.guard import set_key_cookie
+    from intake.accounts.views import auth
+    from intake.cases.views import cases
+    from intake.headers import register_desk_headers
+    from intake.triage.views import triage
+
+    for blueprint in (auth, triage, cases):
+        app.register_blueprint(blueprint)
+    app.after_request(set_key_cookie)
+    register_desk_headers(app)
 
 
 def _init_channels(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from intake.accounts.models import (
     Account,
+    ApiToken,
     AccountStatus,
     Desk,
     InstallState,
@@ -25,15 +26,15 @@ from intake.messaging.models import (
     ProcessedInbound,
 )
 from intake.remedy.models import ActionOwner, ActionStatus, RemedyAction, Verdict, WorkerVerdict
-from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage, ReportStatus
+from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage, TriageStatus
 from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Supplier
 
 __all__ = [
-    "Account", "AccountStatus", "ActionOwner", "ActionStatus", "Alert", "AuditEvent", "Author",
+    "Account", "AccountStatus", "ApiToken", "ActionOwner", "ActionStatus", "Alert", "AuditEvent", "Author",
     "Base", "BuyerOrg", "Case", "CaseNote", "CaseReport", "CaseStatus", "Channel", "Contract",
     "Conversation", "Counter", "Coverage", "Desk", "Facility", "InstallState", "Membership",
     "MembershipApproval", "MembershipStatus", "OptOut", "OutboundMessage", "OutboundStatus",
     "PendingDeletion", "ProcessedInbound", "RemedyAction", "Report", "ReportDesk",
-    "ReportMessage", "ReportStatus", "Role", "SmsNumber", "Supplier", "Verdict",
+    "ReportMessage", "TriageStatus", "Role", "SmsNumber", "Supplier", "Verdict",
     "WorkerVerdict",
 ]

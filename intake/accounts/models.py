@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base, UTCDateTime, utcnow
@@ -56,8 +56,14 @@ class Account(Base):
     totp_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     buyer_org_id: Mapped[int | None] = mapped_column(ForeignKey("buyer_orgs.id"))
     language: Mapped[str] = mapped_column(String(16), default="en")
+    # TOTP is confirmed at enrolment (first login scans the QR code and types a code);
+    # the last accepted time step is kept so one code cannot be replayed.
+    totp_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Raised to end every session of the account at once (password change, removal).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -110,6 +116,23 @@ class SmsNumber(Base):
     number: Mapped[str] = mapped_column(String(20), primary_key=True)
     country: Mapped[str] = mapped_column(String(2))
     default_language: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Base):
+    """A monitor's API token for one desk. Only a hash of the secret is stored; the desk key
+    is kept sealed under a key derived from the secret, so the token is needed to use it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    desk_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_on: Mapped[dt.date | None] = mapped_column(Date)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class InstallState(Base):

@@ -20,5 +20,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # A short, content-free detail ("status=no_action", "count=12"); never words of a report.
+    detail: Mapped[str | None] = mapped_column(String(200))
+    # Unique: two writers racing for the same head cannot both append (the chain cannot fork).
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)

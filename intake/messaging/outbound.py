@@ -17,6 +17,9 @@ from intake.messaging.models import Counter, OutboundMessage, OutboundStatus
 from intake.reports.models import Report, ReportMessage
 
 OPTED_OUT_AT_CARRIER = "21610"
+# The job that sends one owed text (in ``channels.sms``; named, not imported: intake may
+# not import channels).
+SEND_TEXT_JOB = "channels.sms.outbound.send_outbound"
 _DELIVERY = {
     "queued": OutboundStatus.SENT, "accepted": OutboundStatus.SENT,
     "sending": OutboundStatus.SENT, "sent": OutboundStatus.SENT,

@@ -10,7 +10,17 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, LargeBinary, String, Uuid
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base, new_id, today
@@ -24,11 +34,18 @@ class Channel(enum.StrEnum):
     IN_PERSON = "in_person"
 
 
-class ReportStatus(enum.StrEnum):
+class TriageStatus(enum.StrEnum):
+    """Where a report stands in one desk's triage (each desk triages its own copy)."""
+
     NEW = "new"
-    TRIAGED = "triaged"
+    IN_TRIAGE = "in_triage"
     IN_CASE = "in_case"
-    CLOSED = "closed"
+    NO_ACTION = "no_action"
+
+
+# The queue shows new reports first, then those being triaged, then the rest.
+QUEUE_RANK = {TriageStatus.NEW: 0, TriageStatus.IN_TRIAGE: 1, TriageStatus.IN_CASE: 2,
+              TriageStatus.NO_ACTION: 3}
 
 
 class Severity(enum.StrEnum):
@@ -47,10 +64,6 @@ class Report(Base):
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
     # Category codes the worker chose, sorted and comma-joined (triage filters on them).
     categories: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[ReportStatus] = mapped_column(
-        Enum(ReportStatus, native_enum=False, length=16), default=ReportStatus.NEW
-    )
-    severity: Mapped[Severity | None] = mapped_column(Enum(Severity, native_enum=False, length=24))
     # Set when the receipt is issued: at once on the web, at the end of an SMS conversation
     # (whose words arrive as sealed messages before the worker has a receipt).
     receipt_lookup: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
@@ -60,16 +73,20 @@ class Report(Base):
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
-    desks: Mapped[list[ReportDesk]] = relationship(cascade="all, delete-orphan")
+    desks: Mapped[list[ReportDesk]] = relationship(
+        cascade="all, delete-orphan", foreign_keys="ReportDesk.report_id"
+    )
     messages: Mapped[list[ReportMessage]] = relationship(
         cascade="all, delete-orphan", order_by="ReportMessage.seq"
     )
 
-    __table_args__ = (Index("ix_reports_queue", "status", "received_on"),)
-
 
 class ReportDesk(Base):
-    """A desk the report is sealed to: who may see it in triage."""
+    """A desk the report is sealed to (who may see it) and that desk's triage of it.
+
+    Triage state is per desk: two desks covering one facility each decide for themselves.
+    ``received_on`` repeats the report's day so the queue is one index range scan.
+    """
 
     __tablename__ = "report_desks"
 
@@ -77,6 +94,24 @@ class ReportDesk(Base):
         Uuid, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
     )
     desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id"), primary_key=True, index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    status: Mapped[TriageStatus] = mapped_column(
+        Enum(TriageStatus, native_enum=False, length=16), default=TriageStatus.NEW
+    )
+    queue_rank: Mapped[int] = mapped_column(SmallInteger, default=0)
+    category: Mapped[str | None] = mapped_column(String(40))
+    severity: Mapped[Severity | None] = mapped_column(Enum(Severity, native_enum=False, length=24))
+    tags: Mapped[str] = mapped_column(String(400), default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    duplicate_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("reports.id", ondelete="SET NULL")
+    )
+    no_action_reason: Mapped[str | None] = mapped_column(String(40))
+    opened_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        Index("ix_report_desks_queue", "desk_id", "queue_rank", "received_on", "report_id"),
+    )
 
 
 class Author(enum.StrEnum):

@@ -22,6 +22,7 @@ from crypto.keys import PrivateKey, PublicKey
 from crypto.receipts import ReceiptSecrets, derive_receipt_secrets, new_receipt
 from intake.accounts.models import Desk
 from intake.cases.models import Case, CaseReport
+from intake.db import today
 from intake.errors import IntakeError
 from intake.install import courier_public_key, receipt_salt
 from intake.remedy.models import Verdict, WorkerVerdict
@@ -129,16 +130,28 @@ def submit_report(session: Session, report: NewReport, *, profile: Argon2Profile
 
     The receipt (16 digits) is returned once and never stored.
     """
+    return store_report(session, report, profile=profile)[1]
+
+
+def store_report(
+    session: Session, report: NewReport, *, profile: Argon2Profile, also_desk: Desk | None = None,
+    entered_by_id: int | None = None,
+) -> tuple[Report, str]:
+    """``submit_report`` returning the stored row too. ``also_desk``: a desk that takes the
+    report on a worker's behalf receives it even if it does not cover the workplace."""
     validate(report, session)
     desks = desks_for(session, report.facility_id)
+    if also_desk is not None and all(d.id != also_desk.id for d in desks):
+        desks = [*desks, also_desk]
     row = open_report(session, channel=report.channel, language=report.language,
                       facility_id=report.facility_id, categories=report.categories, desks=desks)
     payload = json.dumps({"details": report.details}, ensure_ascii=False).encode()
     keys = [PublicKey.from_bytes(desk.public_key) for desk in desks]
     row.body_sealed = seal(payload, keys, context=body_context(row.id))
+    row.entered_by_id = entered_by_id
     if report.contact_number:
         attach_contact(session, row, report.contact_number)
-    return issue_receipt(session, row, profile=profile)
+    return row, issue_receipt(session, row, profile=profile)
 
 
 def open_report(
@@ -148,11 +161,14 @@ def open_report(
     """A report routed to its desks (found here unless given), with no words and no receipt
     yet (SMS adds both later)."""
     desks = desks if desks is not None else desks_for(session, facility_id)
+    received_on = today()
     row = Report(
         id=uuid.uuid4(), channel=channel, language=language, facility_id=facility_id,
-        categories=",".join(sorted(set(categories))),
+        categories=",".join(sorted(set(categories))), received_on=received_on,
     )
-    row.desks = [ReportDesk(desk_id=desk.id) for desk in desks]
+    first_category = min(categories) if categories else None
+    row.desks = [ReportDesk(desk_id=desk.id, received_on=received_on, category=first_category)
+                 for desk in desks]
     session.add(row)
     session.flush()
     return row

@@ -1,0 +1,170 @@
+"""Who is signed in: the monitor's server-side session, its unlocked desk keys, idle timeout.
+
+Unlocked desk keys are kept in the session only sealed under a key that lives in the
+monitor's cookie (DESIGN 4.2): neither the session store nor the cookie alone can use them.
+Every request re-reads the account and its memberships, so a suspension, a removal or a
+password change ends the session at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask import Response
+from sqlalchemy import select
+
+from crypto.errors import CryptoError
+from crypto.keys import PrivateKey
+from crypto.session import new_session_key, open_session_keys, seal_session_keys
+from intake.accounts.models import Account, AccountStatus, Membership, MembershipStatus, Role
+from intake.errors import IntakeError
+from intake.ext import database_of
+
+KEY_COOKIE = "intake_desk_keys"
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+SEEN_RESOLUTION = dt.timedelta(seconds=60)  # write the session at most once a minute
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DeskLocked(IntakeError):
+    """This session holds no key for that desk (not a member, or not unlocked)."""
+
+
+@dataclass(frozen=True)
+class Monitor:
+    account: Account
+    desk_ids: frozenset[int]
+    stage: str
+    keys: dict[int, PrivateKey] = field(repr=False)
+
+    def desk_key(self, desk_id: int) -> PrivateKey:
+        if desk_id not in self.desk_ids or desk_id not in self.keys:
+            raise DeskLocked("this desk is not unlocked in this session")
+        return self.keys[desk_id]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def start_session(account: Account, keys: dict[int, PrivateKey], *, stage: str = "in") -> None:
+    """A fresh session (new id) holding ``keys`` sealed under a new cookie-only key."""
+    session.clear()
+    interface = current_app.session_interface
+    if hasattr(interface, "regenerate"):
+        interface.regenerate(session)
+    _store(account, keys, stage=stage)
+
+
+def _store(account: Account, keys: dict[int, PrivateKey], *, stage: str) -> None:
+    session_key = new_session_key()
+    sid = secrets.token_urlsafe(16)
+    session["monitor"] = {
+        "account": account.id,
+        "epoch": account.session_epoch,
+        "sid": sid,
+        "stage": stage,
+        "keys": seal_session_keys({str(k): v for k, v in keys.items()}, session_key,
+                                  session_id=sid),
+        "seen": _now().timestamp(),
+    }
+    g.new_key_cookie = base64.urlsafe_b64encode(session_key).decode()
+
+
+def promote(monitor: Monitor) -> None:
+    """Enrolment done: the same keys, now for a fully signed-in session."""
+    start_session(monitor.account, monitor.keys, stage="in")
+
+
+def end_session() -> None:
+    session.clear()
+    g.drop_key_cookie = True
+
+
+def set_key_cookie(response: Response) -> Response:
+    """After-request hook: write or delete the cookie that holds the session's key."""
+    secure = request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE", False)
+    if getattr(g, "new_key_cookie", None):
+        response.set_cookie(KEY_COOKIE, g.new_key_cookie, httponly=True, samesite="Strict",
+                            secure=bool(secure), path="/")
+    elif getattr(g, "drop_key_cookie", False):
+        response.delete_cookie(KEY_COOKIE, path="/", httponly=True, samesite="Strict",
+                               secure=bool(secure))
+    return response
+
+
+def _cookie_key() -> bytes | None:
+    value = g.get("new_key_cookie") or request.cookies.get(KEY_COOKIE, "")
+    try:
+        return base64.urlsafe_b64decode(value.encode()) if value else None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def current_monitor() -> Monitor | None:
+    """The signed-in monitor of this request, or None (and the session is ended if stale)."""
+    if "monitor" in g:
+        monitor: Monitor | None = g.monitor
+        return monitor
+    g.monitor = monitor = _load()
+    return monitor
+
+
+def _load() -> Monitor | None:
+    state = session.get("monitor")
+    if not isinstance(state, dict):
+        return None
+    key = _cookie_key()
+    seen = dt.datetime.fromtimestamp(float(state.get("seen", 0)), dt.UTC)
+    if key is None or _now() - seen > IDLE_TIMEOUT:
+        end_session()
+        return None
+    db = database_of().session
+    account = db.get(Account, state.get("account"))
+    if (account is None or account.status is not AccountStatus.ACTIVE
+            or account.session_epoch != state.get("epoch")
+            or account.role not in (Role.MONITOR, Role.ADMIN)):
+        end_session()
+        return None
+    try:
+        opened = open_session_keys(state["keys"], key, session_id=state["sid"])
+    except (CryptoError, KeyError, TypeError):
+        end_session()
+        return None
+    desk_ids = frozenset(db.scalars(select(Membership.desk_id).where(
+        Membership.account_id == account.id, Membership.status == MembershipStatus.ACTIVE)))
+    keys = {int(k): v for k, v in opened.items() if int(k) in desk_ids}
+    if _now() - seen > SEEN_RESOLUTION:
+        state["seen"] = _now().timestamp()
+        session.modified = True
+    return Monitor(account=account, desk_ids=desk_ids, stage=str(state.get("stage")), keys=keys)
+
+
+def monitor_required(view: F) -> F:
+    """Only a fully signed-in monitor; others go to the sign-in page."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        monitor = current_monitor()
+        if monitor is None or monitor.stage != "in":
+            return redirect(url_for("auth.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def signed_in() -> Monitor:
+    """The monitor of a view behind ``monitor_required``."""
+    monitor = current_monitor()
+    assert monitor is not None
+    return monitor

@@ -1,0 +1,246 @@
+"""Monitor sign-in, TOTP enrolment, sign-out, password change and desk membership pages."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from limits import parse_many
+from markupsafe import Markup
+from sqlalchemy import select
+
+from intake.accounts import login as signin
+from intake.accounts import members
+from intake.accounts.guard import (
+    current_monitor,
+    end_session,
+    monitor_required,
+    promote,
+    signed_in,
+    start_session,
+)
+from intake.accounts.models import Desk, Membership
+from intake.audit.service import record
+from intake.ext import database_of, settings_of
+from intake.kdf import argon2_profile
+from intake.limits import allowed, client_tag
+
+auth = Blueprint("auth", __name__, url_prefix="/monitor")
+
+# Per rotating client tag, on Flask-Limiter's storage (the account's own lock is in login.py).
+LOGIN_LIMITS = parse_many("10 per minute;60 per hour")
+MAX_FIELD = 254
+
+
+def _field(name: str, limit: int = MAX_FIELD) -> str:
+    return request.form.get(name, "")[:limit]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only our own monitor pages: never an open redirect."""
+    if target and target.startswith("/monitor/") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("triage.home")
+
+
+@auth.errorhandler(CSRFError)
+def stale_form(_error: CSRFError) -> ResponseReturnValue:
+    return render_template("monitor/message.html", title="Form expired",
+                           text="This form was open too long or was sent twice. "
+                                "Nothing was saved. Go back, reload the page and try again."), 400
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if request.method == "GET":
+        return render_template("monitor/login.html", next=request.args.get("next", ""))
+    if not all(allowed("login", item, client_tag()) for item in LOGIN_LIMITS):
+        return render_template("monitor/login.html", next=request.form.get("next", ""),
+                               error="Too many sign-in attempts from here. Wait a few "
+                                     "minutes and try again."), 429
+    settings = settings_of()
+    db = database_of().session
+    error = None
+    try:
+        result = signin.sign_in(
+            db, email=_field("email"), password=_field("password", signin.MAX_PASSWORD_CHARS),
+            code=_field("code", 20), secret_key=settings.secret_key,
+            profile=argon2_profile(settings),
+        )
+    except signin.AccountLocked:
+        error = "Too many failed attempts. This account is locked for a while; try again later."
+    except signin.LoginFailed:
+        error = "Wrong e-mail address, password or code."
+    if error is not None:
+        db.commit()  # the failure count must stick
+        return render_template("monitor/login.html", error=error,
+                               next=request.form.get("next", ""), email=_field("email")), 401
+    keys = members.unlock_desks(db, result.account, result.account_key)
+    if result.needs_enrolment:
+        start_session(result.account, keys, stage="enrol")
+        db.commit()
+        return redirect(url_for("auth.enrol"))
+    start_session(result.account, keys)
+    record(db, "login", actor_id=result.account.id, desk_id=None, detail=f"desks={len(keys)}")
+    db.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def _qr_svg(uri: str) -> Markup:
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", xmldecl=False, scale=5,
+                                    svgclass="qr", lineclass=None, title="TOTP QR code")
+    return Markup(out.getvalue().decode())  # noqa: S704 (segno's own SVG, no user text)
+
+
+@auth.route("/enrol", methods=["GET", "POST"])
+def enrol() -> ResponseReturnValue:
+    monitor = current_monitor()
+    if monitor is None or monitor.stage != "enrol":
+        return redirect(url_for("auth.login"))
+    settings = settings_of()
+    db = database_of().session
+    account = monitor.account
+    if request.method == "POST":
+        if signin.confirm_enrolment(account, _field("code", 20), secret_key=settings.secret_key):
+            promote(monitor)
+            record(db, "login", actor_id=account.id, desk_id=None, detail="totp-enrolled")
+            db.commit()
+            return redirect(url_for("triage.home"))
+        db.commit()
+        error = "That code is not right. Check the phone's clock and type the newest code."
+    else:
+        error = None
+    uri = signin.provisioning_uri(account, secret_key=settings.secret_key, issuer="Worker Voice")
+    secret = signin.totp_for(account, secret_key=settings.secret_key).secret
+    return render_template("monitor/enrol.html", qr=_qr_svg(uri), secret=secret,
+                           error=error), (400 if error else 200)
+
+
+@auth.post("/logout")
+def logout() -> ResponseReturnValue:
+    monitor = current_monitor()
+    if monitor is not None:
+        db = database_of().session
+        record(db, "logout", actor_id=monitor.account.id, desk_id=None)
+        db.commit()
+    end_session()
+    return redirect(url_for("auth.login"))
+
+
+@auth.route("/password", methods=["GET", "POST"])
+@monitor_required
+def password() -> ResponseReturnValue:
+    monitor = signed_in()
+    if request.method == "GET":
+        return render_template("monitor/password.html")
+    db = database_of().session
+    new = _field("new", signin.MAX_PASSWORD_CHARS + 1)
+    if new != _field("repeat", signin.MAX_PASSWORD_CHARS + 1):
+        return render_template("monitor/password.html", error="The two new passwords differ."), 400
+    try:
+        signin.change_password(monitor.account, old=_field("old", signin.MAX_PASSWORD_CHARS),
+                               new=new, profile=argon2_profile(settings_of()))
+    except (signin.LoginFailed, signin.WeakPassword) as exc:
+        db.rollback()
+        return render_template("monitor/password.html", error=str(exc).capitalize() + "."), 400
+    record(db, "password.change", actor_id=monitor.account.id, desk_id=None)
+    start_session(monitor.account, monitor.keys)  # this session lives on; others end
+    db.commit()
+    flash("Password changed. Other sessions of this account were signed out.")
+    return redirect(url_for("triage.home"))
+
+
+# --- desk membership ---------------------------------------------------------------------
+
+
+def _desk_of_member(desk_id: int) -> Desk:
+    """The desk, if the signed-in monitor is an active member; 404 otherwise."""
+    if desk_id not in signed_in().desk_ids:
+        abort(404)
+    desk = database_of().session.get(Desk, desk_id)
+    if desk is None:
+        abort(404)
+    return desk
+
+
+@auth.get("/d/<int:desk_id>/members")
+@monitor_required
+def member_list(desk_id: int) -> ResponseReturnValue:
+    desk = _desk_of_member(desk_id)
+    db = database_of().session
+    rows = [(m, a, members.approvals_of(db, m)) for m, a in members.active_members(db, desk.id)]
+    return render_template("monitor/members.html", desk=desk, rows=rows,
+                           needed=members.APPROVALS_NEEDED, me=signed_in().account)
+
+
+@auth.post("/d/<int:desk_id>/members/invite")
+@monitor_required
+def member_invite(desk_id: int) -> ResponseReturnValue:
+    desk = _desk_of_member(desk_id)
+    db = database_of().session
+    settings = settings_of()
+    email, name = _field("email").strip(), _field("display_name", 200).strip()
+    if "@" not in email or not name:
+        flash("Give the person's e-mail address and name.", "error")
+        return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+    try:
+        invitation = members.invite(db, desk=desk, email=email, display_name=name,
+                                    invited_by=signed_in().account,
+                                    secret_key=settings.secret_key,
+                                    profile=argon2_profile(settings))
+    except members.MembershipError as exc:
+        db.rollback()
+        flash(str(exc).capitalize() + ".", "error")
+        return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+    db.commit()
+    new = invitation.new_account
+    return render_template("monitor/invited.html", desk=desk, email=email,
+                           password=new.password if new else None)
+
+
+def _membership(desk: Desk, membership_id: int) -> Membership:
+    membership = database_of().session.scalar(select(Membership).where(
+        Membership.id == membership_id, Membership.desk_id == desk.id))
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@auth.post("/d/<int:desk_id>/members/<int:membership_id>/approve")
+@monitor_required
+def member_approve(desk_id: int, membership_id: int) -> ResponseReturnValue:
+    desk = _desk_of_member(desk_id)
+    db = database_of().session
+    monitor = signed_in()
+    try:
+        active = members.approve(db, membership=_membership(desk, membership_id),
+                                 approver=monitor.account, desk_key=monitor.desk_key(desk.id))
+    except members.MembershipError as exc:
+        db.rollback()
+        flash(str(exc).capitalize() + ".", "error")
+        return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+    db.commit()
+    flash("Approved. The person is now a member." if active
+          else "Approved. One more member must approve.")
+    return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+
+
+@auth.post("/d/<int:desk_id>/members/<int:membership_id>/remove")
+@monitor_required
+def member_remove(desk_id: int, membership_id: int) -> ResponseReturnValue:
+    desk = _desk_of_member(desk_id)
+    db = database_of().session
+    try:
+        members.remove(db, membership=_membership(desk, membership_id),
+                       removed_by=signed_in().account)
+    except members.MembershipError as exc:
+        db.rollback()
+        flash(str(exc).capitalize() + ".", "error")
+        return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+    db.commit()
+    flash("Removed. Their access to the desk key and their sessions ended now.")
+    return redirect(url_for("auth.member_list", desk_id=desk.id)), 303

@@ -1,0 +1,312 @@
+"""The desk's queue (filters, counts, keyset pages), opening a report (decrypt + audit), and
+the triage decisions a monitor records on the desk's own copy of a report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from crypto.envelope import open_sealed
+from crypto.errors import CryptoError
+from crypto.keys import PrivateKey
+from intake.accounts.models import Account, Membership, MembershipStatus
+from intake.audit.service import record
+from intake.cases.models import CaseReport
+from intake.db import today
+from intake.errors import IntakeError
+from intake.reports.models import (
+    QUEUE_RANK,
+    Author,
+    Channel,
+    Report,
+    ReportDesk,
+    Severity,
+    TriageStatus,
+)
+from intake.reports.service import body_context, message_context
+from intake.supplychain.models import Facility
+from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, parse_tags
+
+PAGE_SIZE = 50
+AGES = {"1d": 1, "7d": 7, "30d": 30}  # received within N days; "older" = more than 30
+
+
+class ReportNotFound(IntakeError):
+    """No such report in this desk (or not this desk's): the same answer either way."""
+
+
+class TriageRejected(IntakeError):
+    """The triage change is not valid; the message says why."""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: TriageStatus | None = None
+    facility_id: int | None = None
+    country: str | None = None
+    language: str | None = None
+    channel: Channel | None = None
+    category: str | None = None
+    age: str | None = None
+
+    def without(self, name: str) -> QueueFilter:
+        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        values[name] = None
+        return QueueFilter(**values)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    rank: int
+    received_on: dt.date
+    report_id: uuid.UUID
+
+    def encode(self) -> str:
+        return f"{self.rank}.{self.received_on.isoformat()}.{self.report_id.hex}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        try:
+            rank, day, rid = text.split(".")
+            return cls(int(rank), dt.date.fromisoformat(day), uuid.UUID(hex=rid))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    report_id: uuid.UUID
+    received_on: dt.date
+    status: TriageStatus
+    channel: Channel
+    language: str
+    facility_name: str | None
+    country: str | None
+    category: str | None
+    severity: Severity | None
+    tags: list[str]
+    assignee_id: int | None
+
+
+def _filtered(desk_id: int, flt: QueueFilter, columns: Select[tuple[object, ...]],
+              *, today_: dt.date) -> Select[tuple[object, ...]]:
+    query = (columns.select_from(ReportDesk).join(Report, Report.id == ReportDesk.report_id)
+             .outerjoin(Facility, Facility.id == Report.facility_id)
+             .where(ReportDesk.desk_id == desk_id))
+    if flt.status is not None:
+        query = query.where(ReportDesk.queue_rank == QUEUE_RANK[flt.status])
+    if flt.facility_id is not None:
+        query = query.where(Report.facility_id == flt.facility_id)
+    if flt.country is not None:
+        query = query.where(Facility.country == flt.country)
+    if flt.language is not None:
+        query = query.where(Report.language == flt.language)
+    if flt.channel is not None:
+        query = query.where(Report.channel == flt.channel)
+    if flt.category is not None:
+        query = query.where(ReportDesk.category == flt.category)
+    if flt.age in AGES:
+        query = query.where(ReportDesk.received_on >= today_ - dt.timedelta(days=AGES[flt.age]))
+    elif flt.age == "older":
+        query = query.where(ReportDesk.received_on < today_ - dt.timedelta(days=30))
+    return query
+
+
+def queue_page(
+    session: Session, desk_id: int, flt: QueueFilter, *, after: Cursor | None = None,
+    limit: int = PAGE_SIZE, today_: dt.date | None = None,
+) -> tuple[list[QueueRow], Cursor | None]:
+    """One page of the desk's queue: new first, then newest first; and the next cursor."""
+    columns = select(ReportDesk, Report.channel, Report.language, Facility.name, Facility.country)
+    query = _filtered(desk_id, flt, columns, today_=today_ or today())  # type: ignore[arg-type]
+    if after is not None:
+        query = query.where(or_(
+            ReportDesk.queue_rank > after.rank,
+            and_(ReportDesk.queue_rank == after.rank, or_(
+                ReportDesk.received_on < after.received_on,
+                and_(ReportDesk.received_on == after.received_on,
+                     ReportDesk.report_id < after.report_id)))))
+    query = query.order_by(ReportDesk.queue_rank, ReportDesk.received_on.desc(),
+                           ReportDesk.report_id.desc()).limit(limit + 1)
+    rows = [
+        QueueRow(report_id=rd.report_id, received_on=rd.received_on, status=rd.status,
+                 channel=channel, language=language, facility_name=name, country=country,
+                 category=rd.category, severity=rd.severity,
+                 tags=[t for t in rd.tags.split(",") if t], assignee_id=rd.assignee_id)
+        for rd, channel, language, name, country in session.execute(query)
+    ]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
+    cursor = (Cursor(QUEUE_RANK[last.status], last.received_on, last.report_id)
+              if last is not None else None)
+    return rows, cursor
+
+
+def queue_counts(
+    session: Session, desk_id: int, flt: QueueFilter, *, today_: dt.date | None = None
+) -> dict[str, dict[str, int]]:
+    """For each facet, how many reports each value would show given the other filters."""
+    facets = {
+        "status": (ReportDesk.status, "status"),
+        "channel": (Report.channel, "channel"),
+        "language": (Report.language, "language"),
+        "category": (ReportDesk.category, "category"),
+    }
+    counts: dict[str, dict[str, int]] = {}
+    for facet, (column, name) in facets.items():
+        query = _filtered(desk_id, flt.without(name), select(column, func.count()),  # type: ignore[arg-type]
+                          today_=today_ or today()).group_by(column)
+        counts[facet] = {str(getattr(value, "value", value) or ""): n
+                         for value, n in session.execute(query)}
+    return counts
+
+
+# --- one report --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    author: Author
+    sent_on: dt.date
+    text: str = field(repr=False)
+    author_name: str | None
+
+
+@dataclass(frozen=True)
+class OpenedReport:
+    report: Report
+    triage: ReportDesk
+    facility: Facility | None
+    details: str | None = field(repr=False)
+    entries: list[Entry] = field(repr=False)
+    case_ids: list[uuid.UUID]
+
+
+def triage_row(session: Session, desk_id: int, report_id: uuid.UUID) -> ReportDesk:
+    row = session.get(ReportDesk, (report_id, desk_id))
+    if row is None:
+        raise ReportNotFound("no such report in this desk")
+    return row
+
+
+def open_report(
+    session: Session, *, desk_id: int, report_id: uuid.UUID, desk_key: PrivateKey,
+    actor_id: int,
+) -> OpenedReport:
+    """Decrypt a report and its thread for a member of the desk; audited. A new report is
+    in triage from the moment someone has read it."""
+    triage = triage_row(session, desk_id, report_id)
+    report = session.get_one(Report, report_id)
+    details = None
+    if report.body_sealed is not None:
+        body = open_sealed(report.body_sealed, desk_key, context=body_context(report.id))
+        details = str(json.loads(body)["details"])
+    names = dict(session.execute(select(Account.id, Account.display_name).where(
+        Account.id.in_({m.author_account_id for m in report.messages
+                        if m.author_account_id is not None}))).all())
+    entries = []
+    for message in report.messages:
+        try:
+            text = open_sealed(message.body_sealed, desk_key,
+                               context=message_context(report.id, message.id)).decode()
+        except CryptoError:
+            text = "(this message was sealed to another desk's key)"
+        entries.append(Entry(message.author, message.sent_on, text,
+                             names.get(message.author_account_id or -1)))
+    record(session, "report.open", actor_id=actor_id, desk_id=desk_id,
+           object_type="report", object_id=report.id)
+    if triage.opened_on is None:
+        triage.opened_on = today()
+    if triage.status is TriageStatus.NEW:
+        _set_status(triage, TriageStatus.IN_TRIAGE)
+    cases = list(session.scalars(select(CaseReport.case_id).where(
+        CaseReport.report_id == report.id)))
+    facility = session.get(Facility, report.facility_id) if report.facility_id else None
+    return OpenedReport(report=report, triage=triage, facility=facility, details=details,
+                        entries=entries, case_ids=cases)
+
+
+def _set_status(triage: ReportDesk, status: TriageStatus) -> None:
+    triage.status = status
+    triage.queue_rank = QUEUE_RANK[status]
+
+
+@dataclass(frozen=True)
+class TriageChange:
+    category: str | None = None
+    severity: Severity | None = None
+    tags: str | None = None
+    assignee_id: int | None = None
+    unassign: bool = False
+    status: TriageStatus | None = None
+    no_action_reason: str | None = None
+    duplicate_of: uuid.UUID | None = None
+
+
+def apply_change(
+    session: Session, *, desk_id: int, report_id: uuid.UUID, change: TriageChange,
+    actor_id: int,
+) -> ReportDesk:
+    """Validate and record one triage decision; each changed field is an audit event."""
+    triage = triage_row(session, desk_id, report_id)
+    events: list[tuple[str, str]] = []
+    if change.category is not None and change.category != triage.category:
+        if change.category not in DESK_CATEGORIES:
+            raise TriageRejected("unknown category")
+        triage.category = change.category
+        events.append(("report.category", change.category))
+    if change.severity is not None and change.severity != triage.severity:
+        triage.severity = change.severity
+        events.append(("report.severity", change.severity.value))
+    if change.tags is not None:
+        tags = ",".join(parse_tags(change.tags))
+        if tags != triage.tags:
+            triage.tags = tags
+            events.append(("report.tags", f"count={len(tags.split(',')) if tags else 0}"))
+    if change.unassign and triage.assignee_id is not None:
+        triage.assignee_id = None
+        events.append(("report.assign", "none"))
+    elif change.assignee_id is not None and change.assignee_id != triage.assignee_id:
+        _check_member(session, desk_id, change.assignee_id)
+        triage.assignee_id = change.assignee_id
+        events.append(("report.assign", f"account={change.assignee_id}"))
+    if change.duplicate_of is not None:
+        if change.duplicate_of == report_id:
+            raise TriageRejected("a report cannot be a duplicate of itself")
+        triage_row(session, desk_id, change.duplicate_of)  # must be this desk's too
+        triage.duplicate_of_id = change.duplicate_of
+        events.append(("report.duplicate", f"of={change.duplicate_of}"))
+    if change.status is not None and change.status != triage.status:
+        _check_status(triage, change)
+        _set_status(triage, change.status)
+        triage.no_action_reason = (change.no_action_reason
+                                   if change.status is TriageStatus.NO_ACTION else None)
+        events.append(("report.status", f"status={change.status.value}"
+                       + (f" reason={change.no_action_reason}" if change.no_action_reason
+                          else "")))
+    for action, detail in events:
+        record(session, action, actor_id=actor_id, desk_id=desk_id, object_type="report",
+               object_id=report_id, detail=detail)
+    session.flush()
+    return triage
+
+
+def _check_status(triage: ReportDesk, change: TriageChange) -> None:
+    if change.status is TriageStatus.IN_CASE:
+        raise TriageRejected("a report is linked to a case from the case page")
+    if change.status is TriageStatus.NO_ACTION and change.no_action_reason not in NO_ACTION_REASONS:
+        raise TriageRejected("choose why no action is needed")
+
+
+def _check_member(session: Session, desk_id: int, account_id: int) -> None:
+    member = session.scalar(select(Membership.id).where(
+        Membership.desk_id == desk_id, Membership.account_id == account_id,
+        Membership.status == MembershipStatus.ACTIVE))
+    if member is None:
+        raise TriageRejected("reports can only be assigned to members of this desk")

@@ -1,0 +1,281 @@
+"""Monitor desk pages: desk choice, the queue, a report (decrypted, audited), triage
+decisions, replies with their SMS cost, reports entered for a worker, and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+from sqlalchemy import select
+
+from crypto.receipts import format_receipt
+from intake.accounts.guard import monitor_required, signed_in
+from intake.accounts.members import active_members
+from intake.accounts.models import Desk
+from intake.audit.service import desk_events
+from intake.ext import database_of, jobs_of, settings_of
+from intake.i18n import LANGUAGES
+from intake.kdf import argon2_profile
+from intake.messaging.outbound import SEND_TEXT_JOB
+from intake.messaging.segments import count_segments
+from intake.reports.categories import CATEGORIES
+from intake.reports.models import Channel, Severity, TriageStatus
+from intake.reports.service import MAX_DETAILS_CHARS, NoDeskAvailable, ReportRejected
+from intake.supplychain import service as workplaces
+from intake.supplychain.models import Coverage, Facility
+from intake.triage import replies
+from intake.triage.service import (
+    AGES,
+    Cursor,
+    QueueFilter,
+    ReportNotFound,
+    TriageChange,
+    TriageRejected,
+    apply_change,
+    open_report,
+    queue_counts,
+    queue_page,
+)
+from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, SEVERITY_GUIDE
+
+triage = Blueprint("triage", __name__, url_prefix="/monitor")
+
+
+@triage.errorhandler(CSRFError)
+def stale_form(_error: CSRFError) -> ResponseReturnValue:
+    return render_template("monitor/message.html", title="Form expired",
+                           text="This form was open too long or was sent twice. "
+                                "Nothing was saved. Go back, reload the page and try again."), 400
+
+
+@triage.errorhandler(ReportNotFound)
+def not_found(_error: ReportNotFound) -> ResponseReturnValue:
+    return render_template("monitor/message.html", title="Not found",
+                           text="There is no such report in this desk."), 404
+
+
+def member_desk(desk_id: int) -> Desk:
+    """The desk if the signed-in monitor is an active member of it; 404 for anything else
+    (a member of desk A learns nothing about desk B, not even that an id exists)."""
+    monitor = signed_in()
+    if desk_id not in monitor.desk_ids:
+        abort(404)
+    desk = database_of().session.get(Desk, desk_id)
+    if desk is None:
+        abort(404)
+    g.desk = desk
+    return desk
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        abort(404)
+
+
+@triage.get("/")
+@monitor_required
+def home() -> ResponseReturnValue:
+    monitor = signed_in()
+    desks = list(database_of().session.scalars(
+        select(Desk).where(Desk.id.in_(monitor.desk_ids)).order_by(Desk.name)))
+    if len(desks) == 1:
+        return redirect(url_for("triage.queue", desk_id=desks[0].id))
+    return render_template("monitor/home.html", desks=desks)
+
+
+def _enum(kind: type[TriageStatus] | type[Channel], value: str | None):  # type: ignore[no-untyped-def]
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_filter(args: dict[str, str]) -> QueueFilter:
+    """Unknown or malformed filter values are ignored, never an error page."""
+    facility = args.get("facility", "")
+    status = args.get("status", "new")
+    return QueueFilter(
+        status=_enum(TriageStatus, status) if status != "all" else None,
+        facility_id=int(facility) if facility.isdigit() else None,
+        country=args.get("country", "").upper()[:2] or None,
+        language=args.get("language") or None,
+        channel=_enum(Channel, args.get("channel")),
+        category=args.get("category") if args.get("category") in DESK_CATEGORIES else None,
+        age=args.get("age") if args.get("age") in (*AGES, "older") else None,
+    )
+
+
+@triage.get("/d/<int:desk_id>/")
+@monitor_required
+def queue(desk_id: int) -> ResponseReturnValue:
+    desk = member_desk(desk_id)
+    db = database_of().session
+    args = {k: v[:64] for k, v in request.args.items()}
+    flt = parse_filter(args)
+    after = Cursor.decode(args.get("after", "")) if args.get("after") else None
+    rows, cursor = queue_page(db, desk.id, flt, after=after)
+    counts = queue_counts(db, desk.id, flt)
+    names = {m.account_id: a.display_name for m, a in active_members(db, desk.id)}
+    facilities = dict(db.execute(
+        select(Facility.id, Facility.name).join(Coverage, Coverage.facility_id == Facility.id)
+        .where(Coverage.desk_id == desk.id).order_by(Facility.name)).all())
+    next_args = {**args, "after": cursor.encode()} if cursor else None
+    return render_template(
+        "monitor/queue.html", desk=desk, rows=rows, counts=counts, flt=flt, args=args,
+        next_args=next_args, names=names, categories=DESK_CATEGORIES, statuses=TriageStatus,
+        channels=Channel, languages=LANGUAGES, ages=(*AGES, "older"), facilities=facilities,
+    )
+
+
+@triage.get("/d/<int:desk_id>/reports/<report_id>")
+@monitor_required
+def report(desk_id: int, report_id: str) -> ResponseReturnValue:
+    desk = member_desk(desk_id)
+    db = database_of().session
+    monitor = signed_in()
+    opened = open_report(db, desk_id=desk.id, report_id=_uuid(report_id),
+                         desk_key=monitor.desk_key(desk.id), actor_id=monitor.account.id)
+    db.commit()
+    return _report_page(desk, opened)
+
+
+def _report_page(desk: Desk, opened, *, draft: str = "", error: str | None = None,  # type: ignore[no-untyped-def]
+                 status: int = 200) -> ResponseReturnValue:
+    from intake.reports.snippets import snippets_for
+
+    db = database_of().session
+    names = {m.account_id: a.display_name for m, a in active_members(db, desk.id)}
+    return render_template(
+        "monitor/report.html", desk=desk, o=opened, names=names, categories=DESK_CATEGORIES,
+        severities=SEVERITY_GUIDE, statuses=TriageStatus, reasons=NO_ACTION_REASONS,
+        draft=draft, cost=count_segments(draft) if draft else None, error=error,
+        snippets=snippets_for(opened.report.language), max_reply=replies.MAX_REPLY_CHARS,
+    ), status
+
+
+@triage.post("/d/<int:desk_id>/reports/<report_id>/triage")
+@monitor_required
+def decide(desk_id: int, report_id: str) -> ResponseReturnValue:
+    desk = member_desk(desk_id)
+    db = database_of().session
+    form = request.form
+    rid = _uuid(report_id)
+    try:
+        change = TriageChange(
+            category=form.get("category") or None,
+            severity=Severity(form["severity"]) if form.get("severity") else None,
+            tags=form.get("tags", "")[:400] if "tags" in form else None,
+            assignee_id=int(form["assignee"]) if form.get("assignee", "").isdigit() else None,
+            unassign=form.get("assignee") == "none",
+            status=TriageStatus(form["status"]) if form.get("status") else None,
+            no_action_reason=form.get("reason") or None,
+            duplicate_of=uuid.UUID(form["duplicate_of"].strip())
+            if form.get("duplicate_of", "").strip() else None,
+        )
+        apply_change(db, desk_id=desk.id, report_id=rid, change=change,
+                     actor_id=signed_in().account.id)
+    except (ValueError, TriageRejected, ReportNotFound) as exc:
+        db.rollback()
+        message = str(exc) if isinstance(exc, TriageRejected) else "a value was not valid"
+        flash(f"Nothing was changed: {message}.", "error")
+        return redirect(url_for("triage.report", desk_id=desk.id, report_id=rid)), 303
+    db.commit()
+    flash("Saved.")
+    return redirect(url_for("triage.report", desk_id=desk.id, report_id=rid)), 303
+
+
+@triage.post("/d/<int:desk_id>/reports/<report_id>/reply")
+@monitor_required
+def reply(desk_id: int, report_id: str) -> ResponseReturnValue:
+    """Preview (shows the SMS cost), use a snippet, or send."""
+    from intake.reports.snippets import snippet_text
+
+    desk = member_desk(desk_id)
+    db = database_of().session
+    monitor = signed_in()
+    rid = _uuid(report_id)
+    text = request.form.get("text", "")[: replies.MAX_REPLY_CHARS * 2]
+    action = request.form.get("action", "preview")
+    opened = open_report(db, desk_id=desk.id, report_id=rid, desk_key=monitor.desk_key(desk.id),
+                         actor_id=monitor.account.id)
+    if action.startswith("snippet:"):
+        try:
+            text = snippet_text(action.removeprefix("snippet:"), opened.report.language)
+        except KeyError:
+            pass
+        db.commit()
+        return _report_page(desk, opened, draft=text)
+    try:
+        replies.check_reply(text)
+    except TriageRejected as exc:
+        db.commit()
+        return _report_page(desk, opened, draft=text, error=str(exc).capitalize() + ".",
+                            status=400)
+    if action != "send":
+        db.commit()
+        return _report_page(desk, opened, draft=text)
+    sent = replies.reply(db, desk_id=desk.id, report_id=rid, text=text,
+                         actor_id=monitor.account.id)
+    db.commit()
+    if sent.outbound is not None:
+        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(sent.outbound.id))
+        flash(f"Reply sent: on the follow-up page, and by SMS ({sent.segments.segments} "
+              f"segment(s), {sent.segments.encoding}).")
+    else:
+        flash("Reply saved: the worker reads it on the follow-up page with the receipt.")
+    return redirect(url_for("triage.report", desk_id=desk.id, report_id=rid)), 303
+
+
+@triage.route("/d/<int:desk_id>/enter", methods=["GET", "POST"])
+@monitor_required
+def enter(desk_id: int) -> ResponseReturnValue:
+    """A report taken by phone or in person, for a worker."""
+    desk = member_desk(desk_id)
+    db = database_of().session
+    facilities = workplaces.all_by_country(db)
+    page = dict(desk=desk, facilities=facilities, categories=CATEGORIES, languages=LANGUAGES,
+                channels=replies.ON_BEHALF_CHANNELS, max_details=MAX_DETAILS_CHARS)
+    if request.method == "GET":
+        return render_template("monitor/enter.html", form=MultiDict(), **page)
+    form = request.form
+    facility = form.get("facility", "")
+    try:
+        receipt = replies.enter_for_worker(
+            db, desk=desk, channel=Channel(form.get("channel", "")),
+            language=form.get("language", "") if form.get("language") in
+            {lang.code for lang in LANGUAGES} else "en",
+            facility_id=int(facility) if facility.isdigit() else None,
+            categories=form.getlist("category"), details=form.get("details", ""),
+            actor_id=signed_in().account.id, profile=argon2_profile(settings_of()),
+        )
+    except (ValueError, ReportRejected, NoDeskAvailable) as exc:
+        db.rollback()
+        reason = getattr(exc, "reason", "bad_channel")
+        messages = {
+            "no_category": "Choose at least one category.",
+            "unknown_category": "Choose categories from the list.",
+            "unknown_facility": "Choose the workplace from the list.",
+            "too_long": f"The worker's words can have at most {MAX_DETAILS_CHARS} characters.",
+            "empty": "Write down the worker's words.",
+            "bad_channel": "Say whether the report came by phone or in person.",
+        }
+        return render_template("monitor/enter.html", form=form,
+                               error=messages.get(reason, "Check the form."), **page), 400
+    db.commit()
+    return render_template("monitor/entered.html", desk=desk, receipt=format_receipt(receipt))
+
+
+@triage.get("/d/<int:desk_id>/audit")
+@monitor_required
+def audit(desk_id: int) -> ResponseReturnValue:
+    desk = member_desk(desk_id)
+    db = database_of().session
+    before = request.args.get("before", "")
+    events = desk_events(db, desk.id, before_id=int(before) if before.isdigit() else None)
+    names = {m.account_id: a.display_name for m, a in active_members(db, desk.id)}
+    return render_template("monitor/audit.html", desk=desk, events=events, names=names)
