@@ -62,12 +62,14 @@ def _init_desk(app: Flask) -> None:
     """The monitor desk: sign-in and members, triage, cases."""
     from intake.accounts.guard import set_key_cookie
     from intake.accounts.views import auth
+    from intake.api.views import api, tokens
     from intake.cases.views import cases
     from intake.headers import register_desk_headers
     from intake.triage.views import triage
 
-    for blueprint in (auth, triage, cases):
+    for blueprint in (auth, triage, cases, tokens, api):
         app.register_blueprint(blueprint)
+    app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
     app.after_request(set_key_cookie)
     register_desk_headers(app)
 

@@ -106,10 +106,12 @@ def load_demo(
     admin = create_account(session, email="admin@demo.example", display_name="Platform admin",
                            role=Role.ADMIN, status=AccountStatus.ACTIVE,
                            secret_key=secret_key, profile=profile)
+    admin.account.totp_enrolled = True  # demo logins print the TOTP secret instead of a QR code
     accounts.append(_login(admin.account.email, "admin", admin.password, admin.totp_secret))
     for email, name, desk_name in MONITORS:
         new = create_account(session, email=email, display_name=name, role=Role.MONITOR,
                              status=AccountStatus.ACTIVE, secret_key=secret_key, profile=profile)
+        new.account.totp_enrolled = True
         created_desk = desks[desk_name]
         add_active_member(session, desk=created_desk.desk, desk_key=created_desk.private_key,
                           account=new.account)
@@ -121,6 +123,7 @@ def load_demo(
         new = create_account(session, email=email, display_name=buyer.name, role=Role.BUYER,
                              status=AccountStatus.ACTIVE, buyer_org_id=buyer.id,
                              secret_key=secret_key, profile=profile)
+        new.account.totp_enrolled = True
         accounts.append(_login(email, "buyer", new.password, new.totp_secret, buyer=buyer.name))
 
     for number, country, language in SMS_NUMBERS:

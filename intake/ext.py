@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from sqlalchemy.orm import Session
 
 from intake.db import Database
 from intake.jobs import JobQueue
@@ -22,3 +23,8 @@ def database_of(app: Flask | None = None) -> Database:
 def jobs_of(app: Flask | None = None) -> JobQueue:
     queue: JobQueue = (app or current_app).extensions["intake.jobs"]
     return queue
+
+
+def db_session(app: Flask | None = None) -> Session:
+    """This request's database session (the scoped session's current one)."""
+    return database_of(app).session()

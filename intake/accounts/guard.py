@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import Response, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask import Response
 from sqlalchemy import select
 
 from crypto.errors import CryptoError
@@ -27,7 +26,7 @@ from crypto.keys import PrivateKey
 from crypto.session import new_session_key, open_session_keys, seal_session_keys
 from intake.accounts.models import Account, AccountStatus, Membership, MembershipStatus, Role
 from intake.errors import IntakeError
-from intake.ext import database_of
+from intake.ext import db_session
 
 KEY_COOKIE = "intake_desk_keys"
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
@@ -129,7 +128,7 @@ def _load() -> Monitor | None:
     if key is None or _now() - seen > IDLE_TIMEOUT:
         end_session()
         return None
-    db = database_of().session
+    db = db_session()
     account = db.get(Account, state.get("account"))
     if (account is None or account.status is not AccountStatus.ACTIVE
             or account.session_epoch != state.get("epoch")
@@ -158,7 +157,8 @@ def monitor_required(view: F) -> F:
         monitor = current_monitor()
         if monitor is None or monitor.stage != "in":
             return redirect(url_for("auth.login", next=request.path))
-        return view(*args, **kwargs)
+        result: ResponseReturnValue = view(*args, **kwargs)
+        return result
 
     return wrapper  # type: ignore[return-value]
 
@@ -166,5 +166,6 @@ def monitor_required(view: F) -> F:
 def signed_in() -> Monitor:
     """The monitor of a view behind ``monitor_required``."""
     monitor = current_monitor()
-    assert monitor is not None
+    if monitor is None:
+        raise DeskLocked("no monitor is signed in")  # only reachable outside monitor_required
     return monitor

@@ -8,6 +8,7 @@ which accounts exist.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -90,10 +91,8 @@ def sign_in(
 
 
 def _burn(password: str, profile: Argon2Profile) -> None:
-    try:
+    with contextlib.suppress(CryptoError):
         unwrap_account_key(_dummy_wrap(profile), password[:MAX_PASSWORD_CHARS])
-    except CryptoError:
-        pass
 
 
 def _count_failure(account: Account, now: dt.datetime) -> None:

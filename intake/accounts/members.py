@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
@@ -41,7 +41,9 @@ class Invitation:
     new_account: NewAccount | None  # None when the address already had an account
 
 
-def unlock_desks(session: Session, account: Account, account_key: PrivateKey) -> dict[int, PrivateKey]:
+def unlock_desks(
+    session: Session, account: Account, account_key: PrivateKey
+) -> dict[int, PrivateKey]:
     """The desk keys of every active membership whose wrap opens with the account key."""
     keys: dict[int, PrivateKey] = {}
     rows = session.scalars(select(Membership).where(
@@ -49,10 +51,10 @@ def unlock_desks(session: Session, account: Account, account_key: PrivateKey) ->
         Membership.wrapped_desk_key.is_not(None),
     ))
     for membership in rows:
-        assert membership.wrapped_desk_key is not None
+        wrapped = membership.wrapped_desk_key or b""
         try:
             keys[membership.desk_id] = unwrap_desk_key(
-                membership.wrapped_desk_key, account_key, desk_id=desk_context(membership.desk_id)
+                wrapped, account_key, desk_id=desk_context(membership.desk_id)
             )
         except CryptoError:
             continue  # a damaged wrap: the member asks another to re-add them
@@ -86,7 +88,7 @@ def invite(
     existing.wrapped_desk_key = None
     existing.invited_by_id = invited_by.id
     session.flush()
-    session.execute(MembershipApproval.__table__.delete().where(
+    session.execute(delete(MembershipApproval).where(
         MembershipApproval.membership_id == existing.id))
     record(session, "member.invite", actor_id=invited_by.id, desk_id=desk.id,
            object_type="account", object_id=account.id)

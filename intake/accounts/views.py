@@ -24,7 +24,7 @@ from intake.accounts.guard import (
 )
 from intake.accounts.models import Desk, Membership
 from intake.audit.service import record
-from intake.ext import database_of, settings_of
+from intake.ext import db_session, settings_of
 from intake.kdf import argon2_profile
 from intake.limits import allowed, client_tag
 
@@ -62,7 +62,7 @@ def login() -> ResponseReturnValue:
                                error="Too many sign-in attempts from here. Wait a few "
                                      "minutes and try again."), 429
     settings = settings_of()
-    db = database_of().session
+    db = db_session()
     error = None
     try:
         result = signin.sign_in(
@@ -102,7 +102,7 @@ def enrol() -> ResponseReturnValue:
     if monitor is None or monitor.stage != "enrol":
         return redirect(url_for("auth.login"))
     settings = settings_of()
-    db = database_of().session
+    db = db_session()
     account = monitor.account
     if request.method == "POST":
         if signin.confirm_enrolment(account, _field("code", 20), secret_key=settings.secret_key):
@@ -124,7 +124,7 @@ def enrol() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     monitor = current_monitor()
     if monitor is not None:
-        db = database_of().session
+        db = db_session()
         record(db, "logout", actor_id=monitor.account.id, desk_id=None)
         db.commit()
     end_session()
@@ -137,7 +137,7 @@ def password() -> ResponseReturnValue:
     monitor = signed_in()
     if request.method == "GET":
         return render_template("monitor/password.html")
-    db = database_of().session
+    db = db_session()
     new = _field("new", signin.MAX_PASSWORD_CHARS + 1)
     if new != _field("repeat", signin.MAX_PASSWORD_CHARS + 1):
         return render_template("monitor/password.html", error="The two new passwords differ."), 400
@@ -161,7 +161,7 @@ def _desk_of_member(desk_id: int) -> Desk:
     """The desk, if the signed-in monitor is an active member; 404 otherwise."""
     if desk_id not in signed_in().desk_ids:
         abort(404)
-    desk = database_of().session.get(Desk, desk_id)
+    desk = db_session().get(Desk, desk_id)
     if desk is None:
         abort(404)
     return desk
@@ -171,7 +171,7 @@ def _desk_of_member(desk_id: int) -> Desk:
 @monitor_required
 def member_list(desk_id: int) -> ResponseReturnValue:
     desk = _desk_of_member(desk_id)
-    db = database_of().session
+    db = db_session()
     rows = [(m, a, members.approvals_of(db, m)) for m, a in members.active_members(db, desk.id)]
     return render_template("monitor/members.html", desk=desk, rows=rows,
                            needed=members.APPROVALS_NEEDED, me=signed_in().account)
@@ -181,7 +181,7 @@ def member_list(desk_id: int) -> ResponseReturnValue:
 @monitor_required
 def member_invite(desk_id: int) -> ResponseReturnValue:
     desk = _desk_of_member(desk_id)
-    db = database_of().session
+    db = db_session()
     settings = settings_of()
     email, name = _field("email").strip(), _field("display_name", 200).strip()
     if "@" not in email or not name:
@@ -203,7 +203,7 @@ def member_invite(desk_id: int) -> ResponseReturnValue:
 
 
 def _membership(desk: Desk, membership_id: int) -> Membership:
-    membership = database_of().session.scalar(select(Membership).where(
+    membership = db_session().scalar(select(Membership).where(
         Membership.id == membership_id, Membership.desk_id == desk.id))
     if membership is None:
         abort(404)
@@ -214,7 +214,7 @@ def _membership(desk: Desk, membership_id: int) -> Membership:
 @monitor_required
 def member_approve(desk_id: int, membership_id: int) -> ResponseReturnValue:
     desk = _desk_of_member(desk_id)
-    db = database_of().session
+    db = db_session()
     monitor = signed_in()
     try:
         active = members.approve(db, membership=_membership(desk, membership_id),
@@ -233,7 +233,7 @@ def member_approve(desk_id: int, membership_id: int) -> ResponseReturnValue:
 @monitor_required
 def member_remove(desk_id: int, membership_id: int) -> ResponseReturnValue:
     desk = _desk_of_member(desk_id)
-    db = database_of().session
+    db = db_session()
     try:
         members.remove(db, membership=_membership(desk, membership_id),
                        removed_by=signed_in().account)

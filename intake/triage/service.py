@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from intake.supplychain.models import Facility
 from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, parse_tags
 
 PAGE_SIZE = 50
+AnySelect = Select[*tuple[Any, ...]]
 AGES = {"1d": 1, "7d": 7, "30d": 30}  # received within N days; "older" = more than 30
 
 
@@ -93,8 +95,8 @@ class QueueRow:
     assignee_id: int | None
 
 
-def _filtered(desk_id: int, flt: QueueFilter, columns: Select[tuple[object, ...]],
-              *, today_: dt.date) -> Select[tuple[object, ...]]:
+def _filtered(desk_id: int, flt: QueueFilter, columns: AnySelect,
+              *, today_: dt.date) -> AnySelect:
     query = (columns.select_from(ReportDesk).join(Report, Report.id == ReportDesk.report_id)
              .outerjoin(Facility, Facility.id == Report.facility_id)
              .where(ReportDesk.desk_id == desk_id))
@@ -122,8 +124,9 @@ def queue_page(
     limit: int = PAGE_SIZE, today_: dt.date | None = None,
 ) -> tuple[list[QueueRow], Cursor | None]:
     """One page of the desk's queue: new first, then newest first; and the next cursor."""
-    columns = select(ReportDesk, Report.channel, Report.language, Facility.name, Facility.country)
-    query = _filtered(desk_id, flt, columns, today_=today_ or today())  # type: ignore[arg-type]
+    columns: AnySelect = select(ReportDesk, Report.channel, Report.language, Facility.name,
+                                  Facility.country)
+    query = _filtered(desk_id, flt, columns, today_=today_ or today())
     if after is not None:
         query = query.where(or_(
             ReportDesk.queue_rank > after.rank,
@@ -160,7 +163,8 @@ def queue_counts(
     }
     counts: dict[str, dict[str, int]] = {}
     for facet, (column, name) in facets.items():
-        query = _filtered(desk_id, flt.without(name), select(column, func.count()),  # type: ignore[arg-type]
+        counted: AnySelect = select(column, func.count())
+        query = _filtered(desk_id, flt.without(name), counted,
                           today_=today_ or today()).group_by(column)
         counts[facet] = {str(getattr(value, "value", value) or ""): n
                          for value, n in session.execute(query)}

@@ -3,20 +3,21 @@ decisions, replies with their SMS cost, reports entered for a worker, and the au
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from crypto.receipts import format_receipt
 from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.members import active_members
 from intake.accounts.models import Desk
 from intake.audit.service import desk_events
-from intake.ext import database_of, jobs_of, settings_of
+from intake.ext import db_session, jobs_of, settings_of
 from intake.i18n import LANGUAGES
 from intake.kdf import argon2_profile
 from intake.messaging.outbound import SEND_TEXT_JOB
@@ -63,7 +64,7 @@ def member_desk(desk_id: int) -> Desk:
     monitor = signed_in()
     if desk_id not in monitor.desk_ids:
         abort(404)
-    desk = database_of().session.get(Desk, desk_id)
+    desk = db_session().get(Desk, desk_id)
     if desk is None:
         abort(404)
     g.desk = desk
@@ -81,7 +82,7 @@ def _uuid(value: str) -> uuid.UUID:
 @monitor_required
 def home() -> ResponseReturnValue:
     monitor = signed_in()
-    desks = list(database_of().session.scalars(
+    desks = list(db_session().scalars(
         select(Desk).where(Desk.id.in_(monitor.desk_ids)).order_by(Desk.name)))
     if len(desks) == 1:
         return redirect(url_for("triage.queue", desk_id=desks[0].id))
@@ -114,7 +115,7 @@ def parse_filter(args: dict[str, str]) -> QueueFilter:
 @monitor_required
 def queue(desk_id: int) -> ResponseReturnValue:
     desk = member_desk(desk_id)
-    db = database_of().session
+    db = db_session()
     args = {k: v[:64] for k, v in request.args.items()}
     flt = parse_filter(args)
     after = Cursor.decode(args.get("after", "")) if args.get("after") else None
@@ -136,7 +137,7 @@ def queue(desk_id: int) -> ResponseReturnValue:
 @monitor_required
 def report(desk_id: int, report_id: str) -> ResponseReturnValue:
     desk = member_desk(desk_id)
-    db = database_of().session
+    db = db_session()
     monitor = signed_in()
     opened = open_report(db, desk_id=desk.id, report_id=_uuid(report_id),
                          desk_key=monitor.desk_key(desk.id), actor_id=monitor.account.id)
@@ -148,7 +149,7 @@ def _report_page(desk: Desk, opened, *, draft: str = "", error: str | None = Non
                  status: int = 200) -> ResponseReturnValue:
     from intake.reports.snippets import snippets_for
 
-    db = database_of().session
+    db = db_session()
     names = {m.account_id: a.display_name for m, a in active_members(db, desk.id)}
     return render_template(
         "monitor/report.html", desk=desk, o=opened, names=names, categories=DESK_CATEGORIES,
@@ -162,7 +163,7 @@ def _report_page(desk: Desk, opened, *, draft: str = "", error: str | None = Non
 @monitor_required
 def decide(desk_id: int, report_id: str) -> ResponseReturnValue:
     desk = member_desk(desk_id)
-    db = database_of().session
+    db = db_session()
     form = request.form
     rid = _uuid(report_id)
     try:
@@ -196,7 +197,7 @@ def reply(desk_id: int, report_id: str) -> ResponseReturnValue:
     from intake.reports.snippets import snippet_text
 
     desk = member_desk(desk_id)
-    db = database_of().session
+    db = db_session()
     monitor = signed_in()
     rid = _uuid(report_id)
     text = request.form.get("text", "")[: replies.MAX_REPLY_CHARS * 2]
@@ -204,10 +205,8 @@ def reply(desk_id: int, report_id: str) -> ResponseReturnValue:
     opened = open_report(db, desk_id=desk.id, report_id=rid, desk_key=monitor.desk_key(desk.id),
                          actor_id=monitor.account.id)
     if action.startswith("snippet:"):
-        try:
+        with contextlib.suppress(KeyError):  # an unknown snippet leaves the text as it was
             text = snippet_text(action.removeprefix("snippet:"), opened.report.language)
-        except KeyError:
-            pass
         db.commit()
         return _report_page(desk, opened, draft=text)
     try:
@@ -236,7 +235,7 @@ def reply(desk_id: int, report_id: str) -> ResponseReturnValue:
 def enter(desk_id: int) -> ResponseReturnValue:
     """A report taken by phone or in person, for a worker."""
     desk = member_desk(desk_id)
-    db = database_of().session
+    db = db_session()
     facilities = workplaces.all_by_country(db)
     page = dict(desk=desk, facilities=facilities, categories=CATEGORIES, languages=LANGUAGES,
                 channels=replies.ON_BEHALF_CHANNELS, max_details=MAX_DETAILS_CHARS)
@@ -274,7 +273,7 @@ def enter(desk_id: int) -> ResponseReturnValue:
 @monitor_required
 def audit(desk_id: int) -> ResponseReturnValue:
     desk = member_desk(desk_id)
-    db = database_of().session
+    db = db_session()
     before = request.args.get("before", "")
     events = desk_events(db, desk.id, before_id=int(before) if before.isdigit() else None)
     names = {m.account_id: a.display_name for m, a in active_members(db, desk.id)}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +21,9 @@ from intake.accounts.service import add_active_member, create_account
 from intake.db import Database
 from intake.reports.models import Channel
 from intake.reports.service import NewReport, store_report
+from intake.settings import Settings
 from intake.supplychain.models import Facility
-from tests import factories
+from tests import factories, twilio_fake
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -59,6 +62,20 @@ def make_member(session: Any, settings: Any, desk: factories.DeskWithKey | None,
 
 
 @pytest.fixture
+def twilio() -> Iterator[twilio_fake.TwilioFake]:
+    fake, server = twilio_fake.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings(settings: Settings, twilio: twilio_fake.TwilioFake) -> Settings:
+    """Replies by SMS go to the local Twilio fake, never anywhere else."""
+    return dataclasses.replace(settings, twilio_api_base=twilio.url)
+
+
+@pytest.fixture
 def desks(db: Database, settings: Any) -> DeskWorld:
     with db.transaction() as session:
         a = factories.desk(session, country="MY", fallback=True)
@@ -80,12 +97,12 @@ def desks(db: Database, settings: Any) -> DeskWorld:
 
 def submit(db: Database, facility: Facility | None, details: str, *,
            categories: tuple[str, ...] = ("wages",), language: str = "en",
-           channel: Channel = Channel.WEB) -> tuple[str, str]:
+           channel: Channel = Channel.WEB, number: str | None = None) -> tuple[str, str]:
     """A sealed report as the web channel makes it: (report id, receipt)."""
     with db.transaction() as session:
         row, receipt = store_report(session, NewReport(
             channel=channel, language=language, facility_id=facility.id if facility else None,
-            categories=categories, details=details), profile=TEST_FAST)
+            categories=categories, details=details, contact_number=number), profile=TEST_FAST)
         return str(row.id), receipt
 
 

@@ -1,0 +1,233 @@
+"""The triage queue, opening a report, triage decisions, replies and reports entered for a
+worker, end to end through the monitor UI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from crypto.hierarchy import TEST_FAST
+from intake.audit.models import AuditEvent
+from intake.db import Database
+from intake.messaging.models import OutboundMessage
+from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageStatus
+from intake.reports.service import find_by_receipt, thread_for
+from tests import factories
+from tests.monitor.conftest import Browser, DeskWorld, submit
+from tests.sms.conftest import run_jobs
+from tests.twilio_fake import TwilioFake
+
+ROW = re.compile(r'/reports/([0-9a-f-]{36})"')
+
+
+def queue_ids(browser: Browser, desks: DeskWorld, query: str = "") -> list[str]:
+    page = browser.get(f"/monitor/d/{desks.a.desk.id}/?{query}")
+    assert page.status_code == 200
+    return ROW.findall(page.get_data(as_text=True))
+
+
+def test_queue_shows_only_this_desks_new_reports_newest_first(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    older, _ = submit(db, desks.factory_a, "first")
+    newer, _ = submit(db, desks.factory_a, "second")
+    other_desk, _ = submit(db, desks.factory_b, "for desk B")
+    with db.transaction() as session:
+        session.execute(update(ReportDesk).where(ReportDesk.report_id == uuid.UUID(older))
+                        .values(received_on=dt.date.today() - dt.timedelta(days=3)))
+    browser.login(desks.alice)
+    assert queue_ids(browser, desks) == [newer, older]
+    assert other_desk not in queue_ids(browser, desks, "status=all")
+
+
+def test_filters_narrow_the_queue_and_counts_follow(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    ms, _ = submit(db, desks.factory_a, "gaji", language="ms", categories=("wages",))
+    en, _ = submit(db, desks.factory_a, "hours", language="en", categories=("hours",))
+    phone, _ = submit(db, desks.factory_a, "by phone", channel=Channel.PHONE)
+    browser.login(desks.alice)
+    assert queue_ids(browser, desks, "language=ms") == [ms]
+    assert queue_ids(browser, desks, "category=hours") == [en]
+    assert queue_ids(browser, desks, "channel=phone") == [phone]
+    assert set(queue_ids(browser, desks, "country=MY")) == {ms, en, phone}
+    assert queue_ids(browser, desks, "country=MX") == []
+    assert queue_ids(browser, desks, "age=older") == []
+    page = browser.get(f"/monitor/d/{desks.a.desk.id}/?language=ms").get_data(as_text=True)
+    assert "ms (1)" in page and "en (2)" in page  # counts for each value of the facet
+
+
+def test_queue_pages_with_a_keyset_cursor_without_gaps_or_repeats(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    from intake.triage.service import QueueFilter, queue_page
+
+    made = {submit(db, desks.factory_a, f"report {n}")[0] for n in range(7)}
+    seen: list[str] = []
+    with db.transaction() as session:
+        rows, cursor = queue_page(session, desks.a.desk.id, QueueFilter(), limit=3)
+        seen += [str(r.report_id) for r in rows]
+        while cursor is not None:
+            rows, cursor = queue_page(session, desks.a.desk.id, QueueFilter(), after=cursor,
+                                      limit=3)
+            seen += [str(r.report_id) for r in rows]
+    assert sorted(seen) == sorted(made) and len(seen) == 7
+
+
+def test_opening_a_report_decrypts_it_audits_it_and_moves_it_to_triage(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "The supervisor keeps our passports")
+    browser.login(desks.alice)
+    page = browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+    assert page.status_code == 200
+    assert "The supervisor keeps our passports" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+    with db.transaction() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "report.open"))
+        triage = session.get_one(ReportDesk, (uuid.UUID(report_id), desks.a.desk.id))
+        assert event is not None and event.object_id == report_id
+        assert event.actor_id == desks.alice.account_id
+        assert triage.status is TriageStatus.IN_TRIAGE
+
+
+def test_triage_decisions_are_saved_and_audited(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "locked fire exit")
+    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
+    browser.login(desks.alice)
+    browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}")
+    saved = browser.post(f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}/triage", {
+        "category": "safety", "severity": "immediate_danger", "tags": "Fire, exits, fire",
+        "assignee": str(desks.amir.account_id), "status": "no_action",
+        "reason": "duplicate", "duplicate_of": report_id})
+    assert saved.status_code == 303
+    with db.transaction() as session:
+        triage = session.get_one(ReportDesk, (uuid.UUID(duplicate), desks.a.desk.id))
+        assert (triage.category, triage.severity, triage.tags) == (
+            "safety", Severity.IMMEDIATE_DANGER, "fire,exits")
+        assert triage.assignee_id == desks.amir.account_id
+        assert triage.status is TriageStatus.NO_ACTION and triage.no_action_reason == "duplicate"
+        assert triage.duplicate_of_id == uuid.UUID(report_id)
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"report.category", "report.severity", "report.tags", "report.assign",
+            "report.status", "report.duplicate"} <= actions
+
+
+def test_invalid_triage_changes_nothing_and_says_why(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "x")
+    other, _ = submit(db, desks.factory_b, "desk B's")
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    browser.get(path)
+    for form in ({"status": "no_action"}, {"severity": "apocalyptic"},
+                 {"assignee": str(desks.bella.account_id)}, {"duplicate_of": other},
+                 {"category": "safety", "duplicate_of": "not-a-uuid"}):
+        response = browser.post(path + "/triage", form)
+        assert response.status_code == 303
+        page = browser.get(path).get_data(as_text=True)
+        assert "Nothing was changed" in page
+    with db.transaction() as session:
+        triage = session.get_one(ReportDesk, (uuid.UUID(report_id), desks.a.desk.id))
+        assert triage.category == "wages" and triage.assignee_id is None
+        assert triage.status is TriageStatus.IN_TRIAGE
+
+
+def test_reply_preview_shows_segments_and_send_reaches_followup_and_sms(
+    app: Flask, browser: Browser, desks: DeskWorld, db: Database, twilio: TwilioFake
+) -> None:
+    with db.transaction() as session:
+        factories.sms_number(session, "+60326000100", country="MY", language="en")
+    report_id, receipt = submit(db, desks.factory_a, "no pay for 2 months",
+                                number="+60123456789")
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    browser.get(path)
+    preview = browser.post(path + "/reply", {"text": "We got it. " * 20, "action": "preview"})
+    assert "costs 2 SMS segments (GSM-7" in preview.get_data(as_text=True)
+    unicode = browser.post(path + "/reply", {"text": "Kami terima 你好", "action": "preview"})
+    assert "1 SMS segment (UCS-2" in unicode.get_data(as_text=True)
+    sent = browser.post(path + "/reply", {"text": "We are looking into it.", "action": "send"})
+    assert sent.status_code == 303
+    run_jobs(app)
+    assert [call.form.get("Body") for call in twilio.created()] == ["We are looking into it."]
+    with db.transaction() as session:
+        report, worker_key = find_by_receipt(session, receipt, profile=TEST_FAST)
+        texts = [e.text for e in thread_for(session, report, worker_key).entries]
+        assert "We are looking into it." in texts
+        assert session.scalar(select(OutboundMessage.report_id)) == report.id
+
+
+def test_snippet_fills_the_reply_in_the_workers_language(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "gaji tak dibayar", language="ms")
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    browser.get(path)
+    page = browser.post(path + "/reply", {"text": "", "action": "snippet:received"})
+    text = page.get_data(as_text=True)
+    assert "We got your report" not in text.split("<textarea")[1]
+    assert "SMS segment" in text
+
+
+def test_empty_or_overlong_reply_is_refused_and_nothing_is_sent(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "x")
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    browser.get(path)
+    assert browser.post(path + "/reply", {"text": "  ", "action": "send"}).status_code == 400
+    long = browser.post(path + "/reply", {"text": "x" * 1001, "action": "send"})
+    assert long.status_code == 400 and "at most 1000" in long.get_data(as_text=True)
+    with db.transaction() as session:
+        assert session.get_one(Report, uuid.UUID(report_id)).messages == []
+
+
+def test_report_taken_by_phone_gets_a_receipt_that_opens_it(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    browser.login(desks.alice)
+    browser.get(f"/monitor/d/{desks.a.desk.id}/enter")
+    page = browser.post(f"/monitor/d/{desks.a.desk.id}/enter", {
+        "channel": "phone", "language": "ms", "facility": str(desks.factory_b.id),
+        "category": ["wages", "hours"], "details": "Caller says overtime is unpaid"})
+    assert page.status_code == 200
+    digits = re.search(r"<strong>([\d ]{19})</strong>", page.get_data(as_text=True))
+    assert digits
+    with db.transaction() as session:
+        report, _ = find_by_receipt(session, digits.group(1), profile=TEST_FAST)
+        assert report.channel is Channel.PHONE and report.entered_by_id == desks.alice.account_id
+        desk_ids = {d.desk_id for d in report.desks}
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "report.enter"))
+        assert event is not None and event.object_id == str(report.id)
+    # Desk B covers that factory; desk A took the call, so both receive it.
+    assert desk_ids == {desks.a.desk.id, desks.b.desk.id}
+
+
+def test_entering_a_report_with_missing_fields_keeps_what_was_typed(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    browser.login(desks.alice)
+    browser.get(f"/monitor/d/{desks.a.desk.id}/enter")
+    page = browser.post(f"/monitor/d/{desks.a.desk.id}/enter", {
+        "channel": "in_person", "language": "en", "details": "Told us in person: no breaks"})
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert "Choose at least one category." in text and "Told us in person: no breaks" in text
+    with db.transaction() as session:
+        assert session.scalar(select(Report.id)) is None
+
+
+def test_tampered_report_id_is_a_404(browser: Browser, desks: DeskWorld) -> None:
+    browser.login(desks.alice)
+    for rid in ("not-a-uuid", str(uuid.uuid4())):
+        assert browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{rid}").status_code == 404

@@ -1,0 +1,146 @@
+"""Two-person vetting, removal that ends access at once, and keys that a copy cannot use."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from crypto.envelope import open_sealed
+from crypto.errors import CryptoError
+from crypto.hierarchy import unwrap_account_key, unwrap_desk_key
+from intake.accounts.guard import KEY_COOKIE
+from intake.accounts.models import Account, AccountStatus, Membership, MembershipStatus
+from intake.accounts.service import desk_context
+from intake.db import Database
+from intake.reports.models import Report
+from intake.reports.service import body_context
+from tests.monitor.conftest import Browser, DeskWorld, Member, submit
+
+PASSWORD_SHOWN = re.compile(r'<code class="secret">([a-z-]+)</code>')
+
+
+def invite(browser: Browser, desks: DeskWorld, email: str) -> tuple[int, str]:
+    browser.get(f"/monitor/d/{desks.a.desk.id}/members")
+    page = browser.post(f"/monitor/d/{desks.a.desk.id}/members/invite",
+                        {"email": email, "display_name": "Newcomer"})
+    assert page.status_code == 200
+    password = PASSWORD_SHOWN.search(page.get_data(as_text=True))
+    assert password
+    with browser.db.transaction() as session:
+        membership = session.scalar(select(Membership).join(
+            Account, Account.id == Membership.account_id).where(Account.email == email))
+        assert membership is not None
+        return membership.id, password.group(1)
+
+
+def approve(browser: Browser, desks: DeskWorld, membership_id: int) -> None:
+    browser.get(f"/monitor/d/{desks.a.desk.id}/members")
+    response = browser.post(
+        f"/monitor/d/{desks.a.desk.id}/members/{membership_id}/approve")
+    assert response.status_code == 303
+
+
+def status_of(db: Database, membership_id: int) -> MembershipStatus:
+    with db.transaction() as session:
+        return session.get_one(Membership, membership_id).status
+
+
+def test_one_approval_is_not_enough_and_the_second_makes_a_member(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    browser.login(desks.alice)
+    membership_id, _ = invite(browser, desks, "new@desk-a.example")
+    approve(browser, desks, membership_id)
+    assert status_of(db, membership_id) is MembershipStatus.PENDING
+    again = browser.post(f"/monitor/d/{desks.a.desk.id}/members/{membership_id}/approve")
+    assert again.status_code == 303  # the same member twice does not count twice
+    assert status_of(db, membership_id) is MembershipStatus.PENDING
+    other_browser.login(desks.amir)
+    approve(other_browser, desks, membership_id)
+    assert status_of(db, membership_id) is MembershipStatus.ACTIVE
+
+
+def test_pending_member_sees_nothing_of_the_desk(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    browser.login(desks.alice)
+    _membership_id, password = invite(browser, desks, "new@desk-a.example")
+    report_id, _ = submit(db, desks.factory_a, "wages stolen")
+    with db.transaction() as session:
+        account = session.scalar(select(Account).where(Account.email == "new@desk-a.example"))
+        assert account is not None
+        secret_missing = account.totp_enrolled is False
+    assert secret_missing
+    response = other_browser.login(Member(account.id, "new@desk-a.example", "", password),
+                                   code="")
+    assert response.headers["Location"].endswith("/monitor/enrol")
+    for path in (f"/monitor/d/{desks.a.desk.id}/", f"/monitor/d/{desks.a.desk.id}/reports/"
+                 f"{report_id}", f"/monitor/d/{desks.a.desk.id}/members"):
+        assert other_browser.get(path).status_code in (302, 404)
+
+
+def test_removed_member_loses_the_wrap_and_the_open_session_at_once(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    other_browser.login(desks.amir)
+    assert other_browser.get(f"/monitor/d/{desks.a.desk.id}/").status_code == 200
+    browser.login(desks.alice)
+    with db.transaction() as session:
+        membership_id = session.scalar(select(Membership.id).where(
+            Membership.account_id == desks.amir.account_id))
+    browser.get(f"/monitor/d/{desks.a.desk.id}/members")
+    removed = browser.post(f"/monitor/d/{desks.a.desk.id}/members/{membership_id}/remove")
+    assert removed.status_code == 303
+    assert other_browser.get(f"/monitor/d/{desks.a.desk.id}/").status_code == 302
+    with db.transaction() as session:
+        assert session.get_one(Membership, membership_id).wrapped_desk_key is None
+
+
+def test_suspended_account_session_dies(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    browser.login(desks.alice)
+    assert browser.get(f"/monitor/d/{desks.a.desk.id}/").status_code == 200
+    with db.transaction() as session:
+        session.get_one(Account, desks.alice.account_id).status = AccountStatus.SUSPENDED
+    assert browser.get(f"/monitor/d/{desks.a.desk.id}/").status_code == 302
+
+
+def test_database_copy_and_app_environment_cannot_open_a_report_without_a_password(
+    desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "they took our passports")
+    with db.transaction() as session:
+        report = session.get_one(Report, uuid.UUID(report_id))
+        assert report.body_sealed is not None
+        accounts = list(session.scalars(select(Account.wrapped_private_key)))
+        alice_key = session.get_one(Account, desks.alice.account_id).wrapped_private_key
+        alice_wrap = session.scalar(select(Membership.wrapped_desk_key).where(
+            Membership.account_id == desks.alice.account_id))
+        blob, rid = report.body_sealed, report.id
+    for guess in ("", "password", "correct horse", "admin"):
+        for wrapped in accounts:
+            with pytest.raises(CryptoError):
+                unwrap_account_key(wrapped, guess)
+    # And with the right password, the same copy opens it: the password is what was missing.
+    key = unwrap_account_key(alice_key, desks.alice.password)
+    assert alice_wrap is not None
+    desk_key = unwrap_desk_key(alice_wrap, key, desk_id=desk_context(desks.a.desk.id))
+    assert b"passports" in open_sealed(blob, desk_key, context=body_context(rid))
+
+
+def test_session_store_alone_cannot_open_the_desk_key(
+    browser: Browser, desks: DeskWorld
+) -> None:
+    from crypto.session import new_session_key, open_session_keys
+
+    browser.login(desks.alice)
+    with browser.client.session_transaction() as session:
+        state = dict(session["monitor"])
+    with pytest.raises(CryptoError):
+        open_session_keys(state["keys"], new_session_key(), session_id=state["sid"])
+    cookie = browser.client.get_cookie(KEY_COOKIE)
+    assert cookie is not None and cookie.value not in repr(state)
