@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from intake.api import MAX_QUEUE_LIMIT
+from intake.cases.models import CaseStatus
 from intake.i18n import BY_CODE
 from intake.reports.models import Author, Channel, Severity, TriageStatus
 from intake.triage.replies import MAX_REPLY_CHARS
@@ -39,6 +40,7 @@ _UUID = {"type": "string", "format": "uuid"}
 _STATUSES = [s.value for s in TriageStatus]
 _SEVERITIES = [s.value for s in Severity]
 _CATEGORIES = list(DESK_CATEGORIES)
+_CASE_STATUSES = [s.value for s in CaseStatus]
 _COUNT_MAP = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 
 SCHEMAS: dict[str, Schema] = {
@@ -133,6 +135,52 @@ SCHEMAS: dict[str, Schema] = {
     "ReplyRequest": _object({
         "text": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY_CHARS},
     }),
+    "CaseSummary": _object({
+        "id": _UUID,
+        "title": {"type": "string"},
+        "category": {"type": "string", "enum": _CATEGORIES},
+        "severity": {"type": "string", "enum": _SEVERITIES},
+        "status": {"type": "string", "enum": _CASE_STATUSES},
+        "facility": {"type": "string", "description": "The workplace's name."},
+        "report_count": {"type": "integer", "minimum": 0},
+        "opened_on": _DAY,
+    }),
+    "CaseList": _object({"items": {"type": "array", "items": _ref("CaseSummary")}}),
+    "CaseReport": _object({
+        "id": _UUID,
+        "received_on": _DAY,
+        "channel": {"type": "string", "enum": [c.value for c in Channel]},
+        "language": {"type": "string"},
+        "status": {"type": "string", "enum": _STATUSES},
+        "details": _nullable("string", description="The worker's words, decrypted."),
+        "thread": {"type": "array", "items": _ref("ThreadEntry")},
+    }),
+    "CaseNote": _object({
+        "id": _UUID,
+        "author_name": _nullable("string"),
+        "created_on": _DAY,
+        "text": {"type": "string"},
+    }),
+    "Case": _object({
+        "id": _UUID,
+        "title": {"type": "string"},
+        "category": {"type": "string", "enum": _CATEGORIES},
+        "severity": {"type": "string", "enum": _SEVERITIES},
+        "status": {"type": "string", "enum": _CASE_STATUSES},
+        "opened_on": _DAY,
+        "closed_on": _nullable("string", format="date"),
+        "facility": _ref("Facility"),
+        "reports": {"type": "array", "items": _ref("CaseReport")},
+        "notes": {"type": "array", "items": _ref("CaseNote")},
+        "summary_draft": {"oneOf": [
+            _object({"text": {"type": "string"},
+                     "pending_redactions": {"type": "integer", "minimum": 0,
+                                            "description": "Proposed redactions not yet "
+                                                           "reviewed."}}),
+            {"type": "null"}]},
+        "summary_approved": _nullable("string", description="The de-identified summary, "
+                                                            "the only words buyers see."),
+    }),
     "ReplySent": _object({
         "id": _UUID,
         "sms": {"type": "boolean", "description": "An SMS to the worker was queued."},
@@ -170,6 +218,9 @@ def _query(name: str, description: str, schema: Schema) -> Schema:
     return {"name": name, "in": "query", "required": False, "description": description,
             "schema": schema}
 
+
+CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": _UUID,
+           "description": "The case's id."}
 
 REPORT_ID = {"name": "report_id", "in": "path", "required": True, "schema": _UUID,
              "description": "The report's id (anything that is not a UUID is not found)."}
@@ -229,6 +280,24 @@ PATHS: dict[str, Schema] = {
                 "application/json": {"schema": _ref("ReplyRequest")}}},
             "responses": {"201": _json(_ref("ReplySent"), "The reply and its SMS cost."),
                           **_errors("BadRequest", "Unauthorized", "NotFound", "TooLarge")},
+        },
+    },
+    "/cases": {"get": {
+        "operationId": "getCases",
+        "summary": "The desk's cases, newest first, with their titles decrypted.",
+        "parameters": [_query("status", "Only cases in this status.",
+                              {"type": "string", "enum": _CASE_STATUSES})],
+        "responses": {"200": _json(_ref("CaseList"), "The cases."),
+                      **_errors("BadRequest", "Unauthorized")},
+    }},
+    "/cases/{case_id}": {
+        "parameters": [CASE_ID],
+        "get": {
+            "operationId": "getCase",
+            "summary": "Open a case: title, notes, summary and the words of every linked "
+                       "report, decrypted. Audited.",
+            "responses": {"200": _json(_ref("Case"), "The decrypted case."),
+                          **_errors("Unauthorized", "NotFound")},
         },
     },
     "/openapi.json": {"get": {

@@ -37,6 +37,8 @@ from intake.api import MAX_QUEUE_LIMIT
 from intake.api import tokens as api_tokens
 from intake.api.openapi import document
 from intake.api.tokens import ApiCaller, TokenInvalid, TokenNotFound, TokenRejected
+from intake.cases.models import CaseStatus
+from intake.cases.service import CaseNotFound, CaseRow, CaseView, list_cases, open_case
 from intake.errors import IntakeError
 from intake.ext import database_of, jobs_of
 from intake.i18n import BY_CODE
@@ -47,6 +49,7 @@ from intake.triage.service import (
     AGES,
     PAGE_SIZE,
     Cursor,
+    Entry,
     OpenedReport,
     QueueFilter,
     QueueRow,
@@ -115,6 +118,7 @@ def _bad_input(error: Exception) -> Response:
 
 
 @api.errorhandler(ReportNotFound)
+@api.errorhandler(CaseNotFound)
 @_rolled_back
 def _not_found(_error_: Exception) -> Response:
     return _error(404)
@@ -185,6 +189,13 @@ def _report_id(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise ReportNotFound("not a report id") from None
+
+
+def _case_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise CaseNotFound("not a case id") from None
 
 
 def _json_object(allowed: frozenset[str]) -> dict[str, Any]:
@@ -312,6 +323,11 @@ def _triage(row: ReportDesk) -> dict[str, Any]:
     }
 
 
+def _thread(entries: list[Entry]) -> list[dict[str, Any]]:
+    return [{"author": e.author.value, "author_name": e.author_name,
+             "sent_on": e.sent_on.isoformat(), "text": e.text} for e in entries]
+
+
 def _opened(opened: OpenedReport) -> dict[str, Any]:
     report, facility = opened.report, opened.facility
     return {
@@ -323,8 +339,7 @@ def _opened(opened: OpenedReport) -> dict[str, Any]:
         "entered_by_id": report.entered_by_id,
         "sms_consent": report.contact_consent,
         "details": opened.details,
-        "thread": [{"author": e.author.value, "author_name": e.author_name,
-                    "sent_on": e.sent_on.isoformat(), "text": e.text} for e in opened.entries],
+        "thread": _thread(opened.entries),
         "triage": _triage(opened.triage),
         "case_ids": [str(case_id) for case_id in opened.case_ids],
     }
@@ -414,6 +429,62 @@ def reply(report_id: str) -> ResponseReturnValue:
         jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(sent.outbound.id))
     return {"id": str(sent.message.id), "sms": sent.outbound is not None,
             "segments": sent.segments.segments, "encoding": sent.segments.encoding}, 201
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+def _case_row(row: CaseRow) -> dict[str, Any]:
+    return {"id": str(row.id), "title": row.title, "category": row.category,
+            "severity": row.severity.value, "status": row.status.value,
+            "facility": row.facility_name, "report_count": row.report_count,
+            "opened_on": row.opened_on.isoformat()}
+
+
+def _case_view(view: CaseView) -> dict[str, Any]:
+    case, facility, summary = view.case, view.facility, view.summary
+    return {
+        "id": str(case.id), "title": view.title, "category": case.category,
+        "severity": case.severity.value, "status": case.status.value,
+        "opened_on": case.opened_on.isoformat(),
+        "closed_on": case.closed_on.isoformat() if case.closed_on else None,
+        "facility": {"id": facility.id, "name": facility.name, "country": facility.country},
+        "reports": [{"id": str(r.report_id), "received_on": r.received_on.isoformat(),
+                     "channel": r.channel.value, "language": r.language,
+                     "status": r.status.value, "details": r.details,
+                     "thread": _thread(r.entries)} for r in view.reports],
+        "notes": [{"id": str(n.id), "author_name": n.author_name,
+                   "created_on": n.created_at.date().isoformat(), "text": n.text}
+                  for n in view.notes],
+        "summary_draft": {"text": summary.text, "pending_redactions": len(summary.pending)}
+        if summary else None,
+        "summary_approved": case.summary_approved,
+    }
+
+
+@api.get("/cases")
+def cases() -> ResponseReturnValue:
+    who = caller()
+    unknown = sorted(set(request.args) - {"status"})
+    if unknown:
+        raise BadInput(f"unknown query parameter: {unknown[0][:40]}")
+    status = request.args.get("status")
+    rows = list_cases(database_of().session(), desk_id=who.desk_id, desk_key=who.desk_key,
+                      status=CaseStatus(_choice("status", status, tuple(CaseStatus)))
+                      if status is not None else None)
+    return {"items": [_case_row(row) for row in rows]}
+
+
+@api.get("/cases/<case_id>")
+def case(case_id: str) -> ResponseReturnValue:
+    """Audited: it opens the words of every linked report."""
+    who = caller()
+    db = database_of().session()
+    view = open_case(db, desk_id=who.desk_id, case_id=_case_id(case_id), desk_key=who.desk_key,
+                     actor_id=who.account.id)
+    body = _case_view(view)
+    db.commit()
+    return body
 
 
 # --- the document ---------------------------------------------------------------------------

@@ -372,8 +372,8 @@ def open_case(
     authors = {n.author_id for n in notes} | {
         m.author_account_id for ms in messages.values() for m in ms
         if m.author_account_id is not None}
-    names: dict[int, str] = dict(session.execute(select(Account.id, Account.display_name)
-                                                 .where(Account.id.in_(authors))).tuples().all())
+    names = {account_id: name for account_id, name in session.execute(
+        select(Account.id, Account.display_name).where(Account.id.in_(authors)))}
     if any(opened_on is None for _report, _status, opened_on in reports):
         session.execute(update(ReportDesk).where(
             ReportDesk.desk_id == desk_id, ReportDesk.opened_on.is_(None),
