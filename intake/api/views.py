@@ -19,6 +19,8 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -29,6 +31,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from intake.accounts.guard import DeskLocked, monitor_required, signed_in
@@ -42,6 +45,7 @@ from intake.cases.service import CaseNotFound, CaseRow, CaseView, list_cases, op
 from intake.errors import IntakeError
 from intake.ext import database_of, jobs_of
 from intake.i18n import BY_CODE
+from intake.limits import allowed, client_tag
 from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.reports.models import QUEUE_RANK, Channel, ReportDesk, Severity, TriageStatus
 from intake.triage import replies
@@ -70,6 +74,10 @@ tokens = Blueprint("tokens", __name__, url_prefix="/monitor")
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_json"})
+# Per rotating client tag: all calls, and calls with a wrong token (guessing is hopeless
+# against 256-bit secrets, but a client that keeps failing is stopped early).
+API_LIMIT = parse_limit("600 per minute")
+BAD_TOKEN_LIMIT = parse_limit("20 per 10 minutes")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 
@@ -132,6 +140,7 @@ def _no_token(_error_: Exception) -> Response:
 @api.errorhandler(TokenInvalid)
 @_rolled_back
 def _unauthorized(_error_: Exception) -> Response:
+    allowed("api-bad-token", BAD_TOKEN_LIMIT, client_tag())  # counts toward the lock-out
     return _error(401, invalid_token=True)
 
 
@@ -167,12 +176,20 @@ def _unrouted_api_path() -> ResponseReturnValue | None:
 def _authenticate() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
+    if not allowed("api", API_LIMIT, client_tag()) or _too_many_bad_tokens():
+        abort(429)
     text = api_tokens.parse_bearer(request.headers.get("Authorization"))
     if text is None:
         raise NoToken("no bearer token")
     db = database_of().session()
     g.api_caller = api_tokens.authenticate(db, text)
     db.commit()  # the day of last use sticks even if the request then fails
+
+
+def _too_many_bad_tokens() -> bool:
+    limiter = current_app.extensions["intake.limiter"]
+    return bool(limiter.enabled
+                and not limiter.limiter.test(BAD_TOKEN_LIMIT, "api-bad-token", client_tag()))
 
 
 def caller() -> ApiCaller:

@@ -150,11 +150,14 @@ class SummaryDraft:
         }, ensure_ascii=False).encode()
 
     @classmethod
-    def from_json(cls, data: bytes) -> SummaryDraft:
+    def from_json(cls, data: bytes, *, country: str | None) -> SummaryDraft:
         value = json.loads(data)
         text = str(value["draft"])
-        proposals = [Proposal(int(s), int(e), Kind(k), text[int(s):int(e)])
-                     for s, e, k in value.get("proposals", [])]
+        if "proposals" in value:
+            proposals = [Proposal(int(s), int(e), Kind(k), text[int(s):int(e)])
+                         for s, e, k in value["proposals"]]
+        else:  # stored without its proposals: propose again rather than approve it unread
+            proposals = deidentify.propose(text, country=country)
         return cls(str(value.get("draft_id", "")), text, proposals,
                    {str(k): bool(v) for k, v in value.get("decisions", {}).items()})
 
@@ -213,6 +216,9 @@ def _linkable(session: Session, *, desk_id: int, facility_id: int, report_ids: l
     for report_id in report_ids:
         if report_id not in rows:
             raise CaseRejected(f"there is no report {report_id} in this desk")
+        if rows[report_id][0] is None:
+            raise CaseRejected(f"report {report_id} names no workplace, so it cannot join a "
+                               "case")
         if rows[report_id][0] != facility_id:
             raise CaseRejected(f"report {report_id} is about another workplace: a case groups "
                                "reports of one workplace")
@@ -389,7 +395,7 @@ def open_case(
         notes=[NoteView(n.id, names.get(n.author_id), n.created_at,
                         _open_text(n.body_sealed, desk_key, note_context(case.id, n.id)))
                for n in notes],
-        summary=_summary(case, desk_key),
+        summary=_summary(session, case, desk_key),
     )
 
 
@@ -414,11 +420,13 @@ def _words(report: Report, status: TriageStatus, messages: list[ReportMessage],
                         details=details, entries=entries)
 
 
-def _summary(case: Case, desk_key: PrivateKey) -> SummaryDraft | None:
+def _summary(session: Session, case: Case, desk_key: PrivateKey) -> SummaryDraft | None:
     if case.summary_draft_sealed is None:
         return None
+    facility = session.get_one(Facility, case.facility_id)
     return SummaryDraft.from_json(open_sealed(case.summary_draft_sealed, desk_key,
-                                              context=summary_context(case.id)))
+                                              context=summary_context(case.id)),
+                                  country=facility.country)
 
 
 # --- notes and status -----------------------------------------------------------------------
@@ -454,7 +462,7 @@ def set_status(
     if status == case.status:
         return case
     if status in NEEDS_SUMMARY:
-        draft = _summary(case, desk_key)
+        draft = _summary(session, case, desk_key)
         if draft is not None and draft.pending:
             raise CaseRejected("review every proposed redaction first")
         if draft is None or case.summary_approved is None:
@@ -512,7 +520,7 @@ def review_summary(
     form) refuses decisions made on an older draft."""
     case = _case(session, desk_id, case_id)
     _summary_editable(case)
-    draft = _summary(case, desk_key)
+    draft = _summary(session, case, desk_key)
     if draft is None:
         raise CaseRejected("write the summary first")
     if draft_id is not None and draft_id != draft.draft_id:
@@ -526,9 +534,12 @@ def review_summary(
     case.summary_draft_sealed = _seal(session, desk_id, reviewed.to_json(),
                                       summary_context(case.id))
     approved = not reviewed.pending
-    case.summary_approved = (
-        deidentify.redact(draft.text, draft.proposals, accepted=_accepted(merged))
-        if approved else None)
+    try:
+        case.summary_approved = (
+            deidentify.redact(draft.text, draft.proposals, accepted=_accepted(merged))
+            if approved else None)
+    except deidentify.ProposalMismatch:
+        raise CaseRejected("the proposals do not fit the draft: save the draft again") from None
     record(session, "case.summary_review", actor_id=actor_id, desk_id=desk_id,
            object_type="case", object_id=case.id,
            detail=f"accepted={len(_accepted(merged))} "

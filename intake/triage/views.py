@@ -4,6 +4,7 @@ decisions, replies with their SMS cost, reports entered for a worker, and the au
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -43,6 +44,7 @@ from intake.triage.service import (
 from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, SEVERITY_GUIDE
 
 triage = Blueprint("triage", __name__, url_prefix="/monitor")
+ID = re.compile(r"[0-9]{1,9}")  # ASCII digits only, and within every database's integer
 
 
 @triage.errorhandler(CSRFError)
@@ -102,7 +104,7 @@ def parse_filter(args: dict[str, str]) -> QueueFilter:
     status = args.get("status", "new")
     return QueueFilter(
         status=_enum(TriageStatus, status) if status != "all" else None,
-        facility_id=int(facility) if facility.isdigit() else None,
+        facility_id=int(facility) if ID.fullmatch(facility) else None,
         country=args.get("country", "").upper()[:2] or None,
         language=args.get("language") or None,
         channel=_enum(Channel, args.get("channel")),
@@ -171,7 +173,7 @@ def decide(desk_id: int, report_id: str) -> ResponseReturnValue:
             category=form.get("category") or None,
             severity=Severity(form["severity"]) if form.get("severity") else None,
             tags=form.get("tags", "")[:400] if "tags" in form else None,
-            assignee_id=int(form["assignee"]) if form.get("assignee", "").isdigit() else None,
+            assignee_id=int(form["assignee"]) if ID.fullmatch(form.get("assignee", "")) else None,
             unassign=form.get("assignee") == "none",
             status=TriageStatus(form["status"]) if form.get("status") else None,
             no_action_reason=form.get("reason") or None,
@@ -248,7 +250,7 @@ def enter(desk_id: int) -> ResponseReturnValue:
             db, desk=desk, channel=Channel(form.get("channel", "")),
             language=form.get("language", "") if form.get("language") in
             {lang.code for lang in LANGUAGES} else "en",
-            facility_id=int(facility) if facility.isdigit() else None,
+            facility_id=int(facility) if ID.fullmatch(facility) else None,
             categories=form.getlist("category"), details=form.get("details", ""),
             actor_id=signed_in().account.id, profile=argon2_profile(settings_of()),
         )
@@ -275,6 +277,6 @@ def audit(desk_id: int) -> ResponseReturnValue:
     desk = member_desk(desk_id)
     db = db_session()
     before = request.args.get("before", "")
-    events = desk_events(db, desk.id, before_id=int(before) if before.isdigit() else None)
+    events = desk_events(db, desk.id, before_id=int(before) if ID.fullmatch(before) else None)
     names = {m.account_id: a.display_name for m, a in active_members(db, desk.id)}
     return render_template("monitor/audit.html", desk=desk, events=events, names=names)
