@@ -15,6 +15,7 @@ from sqlalchemy import select
 from intake.accounts import login as signin
 from intake.accounts import members
 from intake.accounts.guard import (
+    DeskLocked,
     current_monitor,
     end_session,
     monitor_required,
@@ -51,6 +52,15 @@ def stale_form(_error: CSRFError) -> ResponseReturnValue:
     return render_template("monitor/message.html", title="Form expired",
                            text="This form was open too long or was sent twice. "
                                 "Nothing was saved. Go back, reload the page and try again."), 400
+
+
+@auth.app_errorhandler(DeskLocked)
+def desk_locked(_error: DeskLocked) -> ResponseReturnValue:
+    """A desk joined after signing in (approved meanwhile) has no key in this session yet."""
+    db_session().rollback()
+    return render_template("monitor/message.html", title="Desk locked",
+                           text="This desk's key is not unlocked in this session. Sign out "
+                                "and sign in again to unlock it."), 403
 
 
 @auth.route("/login", methods=["GET", "POST"])

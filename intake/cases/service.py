@@ -49,7 +49,9 @@ MAX_REPORTS_AT_ONCE = 1000  # report ids in one create or link request
 CLOSED = frozenset({CaseStatus.CLOSED_REMEDIED, CaseStatus.CLOSED_NOT_REMEDIED,
                     CaseStatus.CLOSED_OTHER})
 # Every status after "open" tells buyers about the case, so it needs the approved summary.
-NEEDS_SUMMARY = frozenset(CaseStatus) - {CaseStatus.OPEN}
+# Statuses in which the case has reached buyers: only with a reviewed, approved summary.
+# Closing a case that never left the desk needs none.
+NEEDS_SUMMARY = frozenset({CaseStatus.ALERTED, CaseStatus.REMEDIATION})
 UNREADABLE = "(this could not be opened with this desk's key)"
 
 
@@ -212,7 +214,10 @@ def _linkable(session: Session, *, desk_id: int, facility_id: int, report_ids: l
     rows = {report_id: (facility, triage) for report_id, facility, triage in session.execute(
         select(Report.id, Report.facility_id, ReportDesk)
         .join(ReportDesk, ReportDesk.report_id == Report.id)
-        .where(ReportDesk.desk_id == desk_id, Report.id.in_(report_ids)))}
+        .where(ReportDesk.desk_id == desk_id, Report.id.in_(report_ids))
+        # Locked until commit: two monitors linking one report to two cases at once are
+        # serialised, and the second sees it is taken.
+        .with_for_update(of=ReportDesk))}
     for report_id in report_ids:
         if report_id not in rows:
             raise CaseRejected(f"there is no report {report_id} in this desk")
@@ -456,8 +461,8 @@ def set_status(
     session: Session, *, desk_id: int, case_id: uuid.UUID, status: CaseStatus,
     desk_key: PrivateKey, actor_id: int,
 ) -> Case:
-    """Move the case on. Any status after "open" reaches buyers, so it needs a summary whose
-    every proposed redaction was reviewed and which is approved."""
+    """Move the case on. Alerting (and remediation, which follows it) reaches buyers, so it
+    needs a summary whose every proposed redaction was reviewed and which is approved."""
     case = _case(session, desk_id, case_id)
     if status == case.status:
         return case

@@ -167,7 +167,8 @@ def open_report(
         categories=",".join(sorted(set(categories))), received_on=received_on,
     )
     first_category = min(categories) if categories else None
-    row.desks = [ReportDesk(desk_id=desk.id, received_on=received_on, category=first_category)
+    row.desks = [ReportDesk(desk_id=desk.id, received_on=received_on, category=first_category,
+                            facility_id=facility_id, channel=channel, language=language)
                  for desk in desks]
     session.add(row)
     session.flush()

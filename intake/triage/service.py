@@ -95,21 +95,21 @@ class QueueRow:
     assignee_id: int | None
 
 
-def _filtered(desk_id: int, flt: QueueFilter, columns: AnySelect,
-              *, today_: dt.date) -> AnySelect:
-    query = (columns.select_from(ReportDesk).join(Report, Report.id == ReportDesk.report_id)
-             .outerjoin(Facility, Facility.id == Report.facility_id)
-             .where(ReportDesk.desk_id == desk_id))
+def _filtered(desk_id: int, flt: QueueFilter, columns: AnySelect, *, today_: dt.date,
+              with_facility: bool = False) -> AnySelect:
+    query = columns.select_from(ReportDesk).where(ReportDesk.desk_id == desk_id)
+    if with_facility or flt.country is not None:
+        query = query.outerjoin(Facility, Facility.id == ReportDesk.facility_id)
     if flt.status is not None:
         query = query.where(ReportDesk.queue_rank == QUEUE_RANK[flt.status])
     if flt.facility_id is not None:
-        query = query.where(Report.facility_id == flt.facility_id)
+        query = query.where(ReportDesk.facility_id == flt.facility_id)
     if flt.country is not None:
         query = query.where(Facility.country == flt.country)
     if flt.language is not None:
-        query = query.where(Report.language == flt.language)
+        query = query.where(ReportDesk.language == flt.language)
     if flt.channel is not None:
-        query = query.where(Report.channel == flt.channel)
+        query = query.where(ReportDesk.channel == flt.channel)
     if flt.category is not None:
         query = query.where(ReportDesk.category == flt.category)
     if flt.age in AGES:
@@ -124,9 +124,8 @@ def queue_page(
     limit: int = PAGE_SIZE, today_: dt.date | None = None,
 ) -> tuple[list[QueueRow], Cursor | None]:
     """One page of the desk's queue: new first, then newest first; and the next cursor."""
-    columns: AnySelect = select(ReportDesk, Report.channel, Report.language, Facility.name,
-                                  Facility.country)
-    query = _filtered(desk_id, flt, columns, today_=today_ or today())
+    columns: AnySelect = select(ReportDesk, Facility.name, Facility.country)
+    query = _filtered(desk_id, flt, columns, today_=today_ or today(), with_facility=True)
     if after is not None:
         query = query.where(or_(
             ReportDesk.queue_rank > after.rank,
@@ -138,10 +137,10 @@ def queue_page(
                            ReportDesk.report_id.desc()).limit(limit + 1)
     rows = [
         QueueRow(report_id=rd.report_id, received_on=rd.received_on, status=rd.status,
-                 channel=channel, language=language, facility_name=name, country=country,
+                 channel=rd.channel, language=rd.language, facility_name=name, country=country,
                  category=rd.category, severity=rd.severity,
                  tags=[t for t in rd.tags.split(",") if t], assignee_id=rd.assignee_id)
-        for rd, channel, language, name, country in session.execute(query)
+        for rd, name, country in session.execute(query)
     ]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -157,8 +156,8 @@ def queue_counts(
     """For each facet, how many reports each value would show given the other filters."""
     facets = {
         "status": (ReportDesk.status, "status"),
-        "channel": (Report.channel, "channel"),
-        "language": (Report.language, "language"),
+        "channel": (ReportDesk.channel, "channel"),
+        "language": (ReportDesk.language, "language"),
         "category": (ReportDesk.category, "category"),
     }
     counts: dict[str, dict[str, int]] = {}

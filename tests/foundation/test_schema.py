@@ -52,7 +52,8 @@ def test_report_with_sealed_fields_round_trips(db: Database) -> None:
             worker_public_key=b"\x04" * 40,
             body_sealed=bytes(range(256)),
         )
-        report.desks.append(ReportDesk(desk_id=desk.id))
+        report.desks.append(ReportDesk(desk_id=desk.id, channel=Channel.SMS, language="ms",
+                                       facility_id=facility.id))
         report.messages.append(ReportMessage(seq=1, author=Author.WORKER, body_sealed=b"\x00\xff"))
         session.add(report)
         session.flush()

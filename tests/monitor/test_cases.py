@@ -517,7 +517,8 @@ def linked_case(session: Session, desks: DeskWorld, count: int, *, messages: int
         report.body_sealed = seal(f'{{"details": "words {i}"}}'.encode(), [public],
                                   context=body_context(report.id))
         report.desks = [ReportDesk(desk_id=desks.a.desk.id, status=TriageStatus.IN_CASE,
-                                   queue_rank=2)]
+                                   queue_rank=2, channel=Channel.WEB, language="en",
+                                   facility_id=desks.factory_a.id)]
         for seq in range(1, messages + 1):
             message_id = uuid.uuid4()
             report.messages.append(ReportMessage(

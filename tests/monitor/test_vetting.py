@@ -144,3 +144,32 @@ def test_session_store_alone_cannot_open_the_desk_key(
         open_session_keys(state["keys"], new_session_key(), session_id=state["sid"])
     cookie = browser.client.get_cookie(KEY_COOKIE)
     assert cookie is not None and cookie.value not in repr(state)
+
+
+def test_member_approved_during_a_session_is_told_to_sign_in_again(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """The new member's session was unlocked before they had the desk key: a clear 403."""
+    browser.login(desks.alice)
+    membership_id, password = invite(browser, desks, "late@desk-a.example")
+    with db.transaction() as session:
+        account = session.scalar(select(Account).where(Account.email == "late@desk-a.example"))
+        assert account is not None
+        account.totp_enrolled = True
+        newcomer = Member(account.id, account.email, "", password)
+    from intake.accounts.service import open_totp_secret
+
+    with db.transaction() as session:
+        newcomer.totp_secret = open_totp_secret(session.get_one(Account, newcomer.account_id),
+                                                secret_key=browser.client.application
+                                                .extensions["intake.settings"].secret_key)
+    assert other_browser.login(newcomer).status_code == 302
+    approve(browser, desks, membership_id)
+    third = Browser(browser.client.application.test_client(), db)
+    third.login(desks.amir)
+    approve(third, desks, membership_id)
+    page = other_browser.get(f"/monitor/d/{desks.a.desk.id}/members")
+    assert page.status_code == 200  # listed pages need no key
+    report_id, _ = submit(db, desks.factory_a, "words")
+    locked = other_browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+    assert locked.status_code == 403 and "sign in again" in locked.get_data(as_text=True)

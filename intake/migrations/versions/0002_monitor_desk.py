@@ -54,6 +54,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table('report_desks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('received_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('facility_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('channel', sa.Enum('WEB', 'SMS', 'WHATSAPP', 'PHONE', 'IN_PERSON', name='channel', native_enum=False, length=16), nullable=True))
+        batch_op.add_column(sa.Column('language', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('status', sa.Enum('NEW', 'IN_TRIAGE', 'IN_CASE', 'NO_ACTION', name='triagestatus', native_enum=False, length=16), nullable=False, server_default='NEW'))
         batch_op.add_column(sa.Column('queue_rank', sa.SmallInteger(), nullable=False,
                                       server_default='0'))
@@ -65,16 +68,26 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('duplicate_of_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('no_action_reason', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('opened_on', sa.Date(), nullable=True))
-        batch_op.create_index('ix_report_desks_queue', ['desk_id', 'queue_rank', 'received_on', 'report_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_report_desks_facility_id_facilities'), 'facilities', ['facility_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_report_desks_assignee_id_accounts'), 'accounts', ['assignee_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_report_desks_duplicate_of_id_reports'), 'reports', ['duplicate_of_id'], ['id'], ondelete='SET NULL')
 
-    op.execute(
-        "UPDATE report_desks SET received_on = "
-        "(SELECT reports.received_on FROM reports WHERE reports.id = report_desks.report_id)"
-    )
+    for column in ('received_on', 'facility_id', 'channel', 'language'):
+        op.execute(
+            f"UPDATE report_desks SET {column} = (SELECT reports.{column} FROM reports "
+            "WHERE reports.id = report_desks.report_id)"
+        )
     with op.batch_alter_table('report_desks', schema=None) as batch_op:
         batch_op.alter_column('received_on', existing_type=sa.Date(), nullable=False)
+        batch_op.alter_column('channel', existing_type=sa.String(length=16), nullable=False)
+        batch_op.alter_column('language', existing_type=sa.String(length=16), nullable=False)
+        batch_op.create_index(
+            'ix_report_desks_queue', ['desk_id', 'queue_rank', 'received_on', 'report_id'],
+            unique=False,
+            postgresql_include=['status', 'category', 'channel', 'language', 'facility_id'])
+        batch_op.create_index(
+            'ix_report_desks_facility',
+            ['desk_id', 'facility_id', 'queue_rank', 'received_on', 'report_id'], unique=False)
 
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reports_queue'))
@@ -94,6 +107,11 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_report_desks_duplicate_of_id_reports'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_report_desks_assignee_id_accounts'), type_='foreignkey')
         batch_op.drop_index('ix_report_desks_queue')
+        batch_op.drop_index('ix_report_desks_facility')
+        batch_op.drop_constraint(batch_op.f('fk_report_desks_facility_id_facilities'), type_='foreignkey')
+        batch_op.drop_column('language')
+        batch_op.drop_column('channel')
+        batch_op.drop_column('facility_id')
         batch_op.drop_column('opened_on')
         batch_op.drop_column('no_action_reason')
         batch_op.drop_column('duplicate_of_id')
