@@ -279,16 +279,17 @@ def _bulk_report_desks(connection: Connection) -> None:
     severities, severity_bounds = _buckets(SEVERITY_WEIGHTS)
     refined = [code for code in DESK_CATEGORIES if code.startswith("forced_labour.")]
     connection.execute(text("""
-        INSERT INTO report_desks (report_id, desk_id, received_on, status, queue_rank,
-                                  category, severity, tags)
-        SELECT t.id, t.desk_id, t.received_on, (CAST(:statuses AS text[]))[t.rank + 1], t.rank,
+        INSERT INTO report_desks (report_id, desk_id, received_on, facility_id, channel,
+                                  language, status, queue_rank, category, severity, tags)
+        SELECT t.id, t.desk_id, t.received_on, t.facility_id, t.channel, t.language,
+               (CAST(:statuses AS text[]))[t.rank + 1], t.rank,
                CASE WHEN t.first = 'forced_labour' AND t.rank > 0 AND t.refine < 0.5
                     THEN (CAST(:refined AS text[]))[1 + floor(t.refine * 2 * :n_refined)::int]
                     ELSE t.first END,
                CASE WHEN t.rank > 0 THEN (CAST(:severities AS text[]))[width_bucket(
                    random(), CAST(:severity_bounds AS float8[]))] END,
                ''
-        FROM (SELECT r.id, c.desk_id, r.received_on,
+        FROM (SELECT r.id, c.desk_id, r.received_on, r.facility_id, r.channel, r.language,
                      split_part(r.categories, ',', 1) AS first,
                      width_bucket(random(), CAST(:status_bounds AS float8[])) - 1 AS rank,
                      random() AS refine

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -67,3 +69,17 @@ def variants(secret: str) -> Iterable[bytes]:
 def found_in(haystack: bytes, secrets: dict[str, str]) -> list[str]:
     return [name for name, value in secrets.items()
             if value and any(v in haystack for v in variants(value))]
+
+
+def captured_logs(caplog: Any, capsys: Any) -> bytes:
+    """Everything the test's log records and output streams hold, as one haystack."""
+    out = capsys.readouterr()
+    records = json.dumps([record.__dict__ for record in caplog.records], default=str)
+    return (caplog.text + records + out.out + out.err).encode()
+
+
+def resting_places(settings: Any) -> dict[str, bytes]:
+    """Where data rests: the raw database, the instance folder, Redis."""
+    return {"database": database_bytes(settings.database_url),
+            "instance": folder_bytes(settings.instance_path),
+            "redis": redis_bytes(settings.redis_url)}

@@ -36,6 +36,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from intake.accounts.guard import DeskLocked, monitor_required, signed_in
 from intake.accounts.models import Desk
+from intake.accounts.views import stale_form
 from intake.api import MAX_QUEUE_LIMIT
 from intake.api import tokens as api_tokens
 from intake.api.openapi import document
@@ -515,11 +516,7 @@ def openapi_json() -> ResponseReturnValue:
 # --- the tokens page (monitor UI) -----------------------------------------------------------
 
 
-@tokens.errorhandler(CSRFError)
-def stale_form(_error_: CSRFError) -> ResponseReturnValue:
-    return render_template("monitor/message.html", title="Form expired",
-                           text="This form was open too long or was sent twice. "
-                                "Nothing was saved. Go back, reload the page and try again."), 400
+tokens.register_error_handler(CSRFError, stale_form)
 
 
 def _tokens_page(desk: Desk, *, new_token: str | None = None, error: str | None = None,

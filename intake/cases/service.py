@@ -19,7 +19,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crypto.envelope import open_sealed, seal
-from crypto.errors import CryptoError
 from crypto.keys import PrivateKey, PublicKey
 from intake.accounts.models import Account, Desk
 from intake.audit.service import record
@@ -37,9 +36,8 @@ from intake.reports.models import (
     Severity,
     TriageStatus,
 )
-from intake.reports.service import body_context, message_context
 from intake.supplychain.models import Facility
-from intake.triage.service import Entry
+from intake.triage.service import Entry, open_text, read_words
 from intake.triage.taxonomy import DESK_CATEGORIES
 
 MAX_TITLE_CHARS = 200
@@ -52,7 +50,6 @@ CLOSED = frozenset({CaseStatus.CLOSED_REMEDIED, CaseStatus.CLOSED_NOT_REMEDIED,
 # Statuses in which the case has reached buyers: only with a reviewed, approved summary.
 # Closing a case that never left the desk needs none.
 NEEDS_SUMMARY = frozenset({CaseStatus.ALERTED, CaseStatus.REMEDIATION})
-UNREADABLE = "(this could not be opened with this desk's key)"
 
 
 class CaseNotFound(IntakeError):
@@ -187,13 +184,6 @@ def _case(session: Session, desk_id: int, case_id: uuid.UUID) -> Case:
 def _seal(session: Session, desk_id: int, plaintext: bytes, context: bytes) -> bytes:
     desk = session.get_one(Desk, desk_id)
     return seal(plaintext, [PublicKey.from_bytes(desk.public_key)], context=context)
-
-
-def _open_text(blob: bytes, desk_key: PrivateKey, context: bytes) -> str:
-    try:
-        return open_sealed(blob, desk_key, context=context).decode()
-    except CryptoError:
-        return UNREADABLE
 
 
 def _check_not_closed(case: Case) -> None:
@@ -352,7 +342,7 @@ def list_cases(
     if status is not None:
         query = query.where(Case.status == status)
     return [
-        CaseRow(id=case.id, title=_open_text(case.title_sealed, desk_key,
+        CaseRow(id=case.id, title=open_text(case.title_sealed, desk_key,
                                              title_context(case.id)),
                 category=case.category, severity=case.severity, status=case.status,
                 facility_name=name, report_count=n or 0, opened_on=case.opened_on)
@@ -393,12 +383,12 @@ def open_case(
     record(session, "case.open", actor_id=actor_id, desk_id=desk_id, object_type="case",
            object_id=case.id, detail=f"count={len(reports)}")
     return CaseView(
-        case=case, title=_open_text(case.title_sealed, desk_key, title_context(case.id)),
+        case=case, title=open_text(case.title_sealed, desk_key, title_context(case.id)),
         facility=facility,
         reports=[_words(report, status, messages.get(report.id, []), desk_key, names)
                  for report, status, _opened_on in reports],
         notes=[NoteView(n.id, names.get(n.author_id), n.created_at,
-                        _open_text(n.body_sealed, desk_key, note_context(case.id, n.id)))
+                        open_text(n.body_sealed, desk_key, note_context(case.id, n.id)))
                for n in notes],
         summary=_summary(session, case, desk_key),
     )
@@ -406,20 +396,7 @@ def open_case(
 
 def _words(report: Report, status: TriageStatus, messages: list[ReportMessage],
            desk_key: PrivateKey, names: Mapping[int, str]) -> LinkedReport:
-    """A report's body and thread, as ``intake.triage.service.open_report`` opens them."""
-    details = None
-    if report.body_sealed is not None:
-        try:
-            body = open_sealed(report.body_sealed, desk_key, context=body_context(report.id))
-            details = str(json.loads(body)["details"])
-        except CryptoError:
-            details = UNREADABLE
-    entries = [
-        Entry(m.author, m.sent_on,
-              _open_text(m.body_sealed, desk_key, message_context(report.id, m.id)),
-              names.get(m.author_account_id or -1))
-        for m in messages
-    ]
+    details, entries = read_words(report, messages, desk_key, names)
     return LinkedReport(report_id=report.id, received_on=report.received_on,
                         channel=report.channel, language=report.language, status=status,
                         details=details, entries=entries)

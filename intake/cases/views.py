@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from intake.accounts.guard import DeskLocked, monitor_required, signed_in
 from intake.accounts.models import Desk
+from intake.accounts.views import stale_form
 from intake.cases import service
 from intake.cases.deidentify import PLACEHOLDERS, Kind
 from intake.cases.models import CaseStatus
@@ -51,11 +52,7 @@ MAX_NAMES = 50  # names a monitor gives to look for in the summary
 _ID_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-@cases.errorhandler(CSRFError)
-def stale_form(_error: CSRFError) -> ResponseReturnValue:
-    return render_template("monitor/message.html", title="Form expired",
-                           text="This form was open too long or was sent twice. "
-                                "Nothing was saved. Go back, reload the page and try again."), 400
+cases.register_error_handler(CSRFError, stale_form)
 
 
 @cases.errorhandler(CaseNotFound)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from intake.reports.models import (
     Channel,
     Report,
     ReportDesk,
+    ReportMessage,
     Severity,
     TriageStatus,
 )
@@ -34,6 +36,7 @@ from intake.supplychain.models import Facility
 from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, parse_tags
 
 PAGE_SIZE = 50
+UNREADABLE = "(this could not be opened with this desk's key)"
 AnySelect = Select[*tuple[Any, ...]]
 AGES = {"1d": 1, "7d": 7, "30d": 30}  # received within N days; "older" = more than 30
 
@@ -206,22 +209,10 @@ def open_report(
     in triage from the moment someone has read it."""
     triage = triage_row(session, desk_id, report_id)
     report = session.get_one(Report, report_id)
-    details = None
-    if report.body_sealed is not None:
-        body = open_sealed(report.body_sealed, desk_key, context=body_context(report.id))
-        details = str(json.loads(body)["details"])
     names = dict(session.execute(select(Account.id, Account.display_name).where(
         Account.id.in_({m.author_account_id for m in report.messages
                         if m.author_account_id is not None}))).all())
-    entries = []
-    for message in report.messages:
-        try:
-            text = open_sealed(message.body_sealed, desk_key,
-                               context=message_context(report.id, message.id)).decode()
-        except CryptoError:
-            text = "(this message was sealed to another desk's key)"
-        entries.append(Entry(message.author, message.sent_on, text,
-                             names.get(message.author_account_id or -1)))
+    details, entries = read_words(report, report.messages, desk_key, names)
     record(session, "report.open", actor_id=actor_id, desk_id=desk_id,
            object_type="report", object_id=report.id)
     if triage.opened_on is None:
@@ -233,6 +224,33 @@ def open_report(
     facility = session.get(Facility, report.facility_id) if report.facility_id else None
     return OpenedReport(report=report, triage=triage, facility=facility, details=details,
                         entries=entries, case_ids=cases)
+
+
+def open_text(blob: bytes, desk_key: PrivateKey, context: bytes) -> str:
+    """Sealed text opened with the desk key, or a marker if it was sealed to another key."""
+    try:
+        return open_sealed(blob, desk_key, context=context).decode()
+    except CryptoError:
+        return UNREADABLE
+
+
+def read_words(
+    report: Report, messages: Sequence[ReportMessage], desk_key: PrivateKey,
+    names: Mapping[int, str],
+) -> tuple[str | None, list[Entry]]:
+    """A report's words and thread opened with the desk key. What does not open (sealed to
+    another key) is marked, never an error page."""
+    details = None
+    if report.body_sealed is not None:
+        body = open_text(report.body_sealed, desk_key, body_context(report.id))
+        details = body if body == UNREADABLE else str(json.loads(body)["details"])
+    entries = [
+        Entry(m.author, m.sent_on,
+              open_text(m.body_sealed, desk_key, message_context(report.id, m.id)),
+              names.get(m.author_account_id or -1))
+        for m in messages
+    ]
+    return details, entries
 
 
 def _set_status(triage: ReportDesk, status: TriageStatus) -> None:

@@ -17,6 +17,7 @@ from crypto.receipts import format_receipt
 from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.members import active_members
 from intake.accounts.models import Desk
+from intake.accounts.views import stale_form
 from intake.audit.service import desk_events
 from intake.ext import db_session, jobs_of, settings_of
 from intake.i18n import LANGUAGES
@@ -47,11 +48,7 @@ triage = Blueprint("triage", __name__, url_prefix="/monitor")
 ID = re.compile(r"[0-9]{1,9}")  # ASCII digits only, and within every database's integer
 
 
-@triage.errorhandler(CSRFError)
-def stale_form(_error: CSRFError) -> ResponseReturnValue:
-    return render_template("monitor/message.html", title="Form expired",
-                           text="This form was open too long or was sent twice. "
-                                "Nothing was saved. Go back, reload the page and try again."), 400
+triage.register_error_handler(CSRFError, stale_form)
 
 
 @triage.errorhandler(ReportNotFound)

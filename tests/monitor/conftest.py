@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +19,13 @@ from intake.accounts.service import add_active_member, create_account
 from intake.db import Database
 from intake.reports.models import Channel
 from intake.reports.service import NewReport, store_report
-from intake.settings import Settings
 from intake.supplychain.models import Facility
-from tests import factories, twilio_fake
+from tests import factories
+
+# Replies by SMS go to the local Twilio fake (the SMS tests' settings), never elsewhere.
+from tests.sms.conftest import settings, twilio
+
+__all__ = ["settings", "twilio"]
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -59,20 +61,6 @@ def make_member(session: Any, settings: Any, desk: factories.DeskWithKey | None,
     if desk is not None:
         add_active_member(session, desk=desk.desk, desk_key=desk.key, account=created.account)
     return Member(created.account.id, created.account.email, created.totp_secret)
-
-
-@pytest.fixture
-def twilio() -> Iterator[twilio_fake.TwilioFake]:
-    fake, server = twilio_fake.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def settings(settings: Settings, twilio: twilio_fake.TwilioFake) -> Settings:
-    """Replies by SMS go to the local Twilio fake, never anywhere else."""
-    return dataclasses.replace(settings, twilio_api_base=twilio.url)
 
 
 @pytest.fixture

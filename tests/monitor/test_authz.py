@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from crypto.hierarchy import TEST_FAST
 from intake.accounts.members import invite
 from intake.accounts.models import Account, Membership
 from intake.api.tokens import issue
@@ -19,7 +20,6 @@ from intake.cases.service import create_case
 from intake.db import Database
 from intake.reports.models import Severity
 from tests.monitor.conftest import PASSWORD, Browser, DeskWorld, Member, submit
-from crypto.hierarchy import TEST_FAST
 
 ROLES = ("anonymous", "pending", "member_b", "member_a")
 # What each role gets. "ok": not 401/403/404, and below 500. "login": redirect to sign-in.
@@ -120,8 +120,7 @@ def objects(desks: DeskWorld, db: Database, settings: Any) -> Objects:
                          secret_key=settings.secret_key, profile=TEST_FAST)
         assert pending.new_account is not None
         pending.new_account.account.totp_enrolled = True
-        from crypto.hierarchy import wrap_account_key
-        from crypto.hierarchy import unwrap_account_key
+        from crypto.hierarchy import unwrap_account_key, wrap_account_key
 
         account_key = unwrap_account_key(pending.new_account.account.wrapped_private_key,
                                          pending.new_account.password)

@@ -4,7 +4,6 @@ sessions), Redis (sessions, limits), logs."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
@@ -12,7 +11,7 @@ import pytest
 
 from intake.db import Database
 from intake.settings import Settings
-from tests.leaks import database_bytes, folder_bytes, found_in, redis_bytes
+from tests.leaks import captured_logs, found_in, resting_places
 from tests.monitor.conftest import Browser, DeskWorld, submit
 
 CANARIES = {
@@ -42,10 +41,7 @@ def test_monitor_desk_leaves_no_plaintext_at_rest_or_in_logs(
     receipt = re.search(r"<strong>([\d ]{19})</strong>", entered)
     assert receipt
     canaries = {**CANARIES, "receipt": receipt.group(1).replace(" ", "")}
-    out = capsys.readouterr()
-    logs = (caplog.text + json.dumps([r.__dict__ for r in caplog.records], default=str)
-            + out.out + out.err).encode()
-    assert found_in(database_bytes(settings.database_url), canaries) == []
-    assert found_in(folder_bytes(settings.instance_path), canaries) == []
-    assert found_in(redis_bytes(settings.redis_url), canaries) == []
+    logs = captured_logs(caplog, capsys)
+    for place, haystack in resting_places(settings).items():
+        assert found_in(haystack, canaries) == [], place
     assert found_in(logs, canaries) == []

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
 
 from intake.settings import Settings
-from tests.leaks import database_bytes, folder_bytes, found_in, redis_bytes
+from tests.leaks import captured_logs, database_bytes, found_in, resting_places
 from tests.web.conftest import Worker, World
 
 CANARIES = {
@@ -33,12 +32,9 @@ def test_canaries_from_the_web_form_are_nowhere_at_rest(
         worker.post("/en/followup", {"receipt": receipt, "action": "add",
                                      "message": CANARIES["addition"]})
     canaries = {**CANARIES, "receipt": receipt, "user_agent": "CANARY-UA"}
-    out = capsys.readouterr()
-    logs = (caplog.text + json.dumps([r.__dict__ for r in caplog.records], default=str)
-            + out.out + out.err).encode()
-    assert found_in(database_bytes(settings.database_url), canaries) == []
-    assert found_in(folder_bytes(settings.instance_path), canaries) == []
-    assert found_in(redis_bytes(settings.redis_url), canaries) == []
+    logs = captured_logs(caplog, capsys)
+    for place, haystack in resting_places(settings).items():
+        assert found_in(haystack, canaries) == [], place
     assert found_in(logs, canaries) == []
 
 
