@@ -323,6 +323,7 @@ def _case(session: Session, new_desk: NewDesk) -> uuid.UUID:
                         "contact_consent": False,
                         "body_sealed": seal(body, [public], context=body_context(report_id))})
         triage.append({"report_id": report_id, "desk_id": desk.id, "received_on": day,
+                       "facility_id": facility_id, "channel": Channel.SMS, "language": "ms",
                        "status": TriageStatus.IN_CASE, "queue_rank": QUEUE_RANK[
                            TriageStatus.IN_CASE], "category": "wages",
                        "severity": Severity.SERIOUS, "tags": ""})

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from crypto.receipts import format_receipt
+from intake import once
 from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.members import active_members
 from intake.accounts.models import Desk
@@ -155,6 +156,7 @@ def _report_page(desk: Desk, opened, *, draft: str = "", error: str | None = Non
         severities=SEVERITY_GUIDE, statuses=TriageStatus, reasons=NO_ACTION_REASONS,
         draft=draft, cost=count_segments(draft) if draft else None, error=error,
         snippets=snippets_for(opened.report.language), max_reply=replies.MAX_REPLY_CHARS,
+        nonce=once.new_nonce(),
     ), status
 
 
@@ -214,16 +216,24 @@ def reply(desk_id: int, report_id: str) -> ResponseReturnValue:
         db.commit()
         return _report_page(desk, opened, draft=text, error=str(exc).capitalize() + ".",
                             status=400)
-    if action != "send":
+    nonce = request.form.get("nonce", "")
+    if action != "send" or not once.valid_nonce(nonce):
         db.commit()
         return _report_page(desk, opened, draft=text)
-    sent = replies.reply(db, desk_id=desk.id, report_id=rid, text=text,
-                         actor_id=monitor.account.id)
-    db.commit()
-    if sent.outbound is not None:
-        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(sent.outbound.id))
-        flash(f"Reply sent: on the follow-up page, and by SMS ({sent.segments.segments} "
-              f"segment(s), {sent.segments.encoding}).")
+    sent: list[replies.SentReply] = []
+
+    def send() -> str:
+        sent.append(replies.reply(db, desk_id=desk.id, report_id=rid, text=text,
+                                  actor_id=monitor.account.id))
+        return str(sent[0].message.id)
+
+    outcome = once.run_once(db, nonce, send, pepper=settings_of().pepper)
+    if outcome.repeated:
+        flash("This reply was sent already (the form was sent twice); it was not sent again.")
+    elif sent[0].outbound is not None:
+        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(sent[0].outbound.id))
+        flash(f"Reply sent: on the follow-up page, and by SMS ({sent[0].segments.segments} "
+              f"segment(s), {sent[0].segments.encoding}).")
     else:
         flash("Reply saved: the worker reads it on the follow-up page with the receipt.")
     return redirect(url_for("triage.report", desk_id=desk.id, report_id=rid)), 303
@@ -239,11 +249,18 @@ def enter(desk_id: int) -> ResponseReturnValue:
     page = dict(desk=desk, facilities=facilities, categories=CATEGORIES, languages=LANGUAGES,
                 channels=replies.ON_BEHALF_CHANNELS, max_details=MAX_DETAILS_CHARS)
     if request.method == "GET":
-        return render_template("monitor/enter.html", form=MultiDict(), **page)
+        return render_template("monitor/enter.html", form=MultiDict(), nonce=once.new_nonce(),
+                               **page)
     form = request.form
     facility = form.get("facility", "")
-    try:
-        receipt = replies.enter_for_worker(
+    nonce = form.get("nonce", "")
+    if not once.valid_nonce(nonce):
+        return render_template("monitor/enter.html", form=form, nonce=once.new_nonce(),
+                               error="The form was incomplete; check it and send it again.",
+                               **page), 400
+
+    def enter_report() -> str:
+        return replies.enter_for_worker(
             db, desk=desk, channel=Channel(form.get("channel", "")),
             language=form.get("language", "") if form.get("language") in
             {lang.code for lang in LANGUAGES} else "en",
@@ -251,6 +268,9 @@ def enter(desk_id: int) -> ResponseReturnValue:
             categories=form.getlist("category"), details=form.get("details", ""),
             actor_id=signed_in().account.id, profile=argon2_profile(settings_of()),
         )
+
+    try:
+        outcome = once.run_once(db, nonce, enter_report, pepper=settings_of().pepper)
     except (ValueError, ReportRejected, NoDeskAvailable) as exc:
         db.rollback()
         reason = getattr(exc, "reason", "bad_channel")
@@ -262,10 +282,11 @@ def enter(desk_id: int) -> ResponseReturnValue:
             "empty": "Write down the worker's words.",
             "bad_channel": "Say whether the report came by phone or in person.",
         }
-        return render_template("monitor/enter.html", form=form,
+        return render_template("monitor/enter.html", form=form, nonce=nonce,
                                error=messages.get(reason, "Check the form."), **page), 400
-    db.commit()
-    return render_template("monitor/entered.html", desk=desk, receipt=format_receipt(receipt))
+    receipt = format_receipt(outcome.result) if outcome.result else None
+    return render_template("monitor/entered.html", desk=desk, receipt=receipt,
+                           repeated=outcome.repeated)
 
 
 @triage.get("/d/<int:desk_id>/audit")

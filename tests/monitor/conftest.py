@@ -29,6 +29,7 @@ __all__ = ["settings", "twilio"]
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Browser:
     client: FlaskClient
     db: Database
     token: str = ""
+    nonce: str = ""
     environ: dict[str, str] = field(default_factory=lambda: {"REMOTE_ADDR": "198.51.100.7"})
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
@@ -120,15 +122,18 @@ class Browser:
         return response
 
     def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
-        payload = {"csrf_token": self.token, **(data or {})}
+        payload = {"csrf_token": self.token, "nonce": self.nonce, **(data or {})}
         response = self.client.post(path, data=payload, environ_base=self.environ, **kwargs)
         self._remember(response)
         return response
 
     def _remember(self, response: TestResponse) -> None:
-        found = CSRF.search(response.get_data(as_text=True))
+        page = response.get_data(as_text=True)
+        found = CSRF.search(page)
         if found:
             self.token = found.group(1)
+        nonce = NONCE.search(page)
+        self.nonce = nonce.group(1) if nonce else ""
 
     def login(self, member: Member, *, code: str | None = None,
               password: str | None = None) -> TestResponse:

@@ -231,3 +231,38 @@ def test_tampered_report_id_is_a_404(browser: Browser, desks: DeskWorld) -> None
     browser.login(desks.alice)
     for rid in ("not-a-uuid", str(uuid.uuid4())):
         assert browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{rid}").status_code == 404
+
+
+def test_a_reply_sent_twice_is_stored_and_texted_once(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "x", number="+60123456789")
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    browser.get(path)
+    nonce = browser.nonce
+    first = browser.post(path + "/reply", {"text": "Once only", "action": "send"})
+    second = browser.post(path + "/reply", {"text": "Once only", "action": "send",
+                                            "nonce": nonce})
+    assert first.status_code == second.status_code == 303
+    assert "sent already" in browser.get(path).get_data(as_text=True)
+    with db.transaction() as session:
+        assert len(session.get_one(Report, uuid.UUID(report_id)).messages) == 1
+        assert len(list(session.scalars(select(OutboundMessage.id)))) == 1
+
+
+def test_a_report_entered_twice_is_stored_once_and_shows_the_same_receipt(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    browser.login(desks.alice)
+    browser.get(f"/monitor/d/{desks.a.desk.id}/enter")
+    form = {"channel": "in_person", "language": "en", "category": ["safety"],
+            "details": "Told us at the union office", "nonce": browser.nonce}
+    pages = [browser.post(f"/monitor/d/{desks.a.desk.id}/enter", form).get_data(as_text=True)
+             for _ in range(2)]
+    receipts = [re.search(r"<strong>([\d ]{19})</strong>", page) for page in pages]
+    assert receipts[0] and receipts[1]
+    assert receipts[0].group(1) == receipts[1].group(1)
+    assert "sent twice" in pages[1]
+    with db.transaction() as session:
+        assert len(list(session.scalars(select(Report.id)))) == 1
