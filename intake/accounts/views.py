@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from limits import parse_many
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from intake.accounts import login as signin
 from intake.accounts import members
@@ -94,9 +96,17 @@ def login() -> ResponseReturnValue:
         db.commit()
         return redirect(url_for("auth.enrol"))
     start_session(result.account, keys)
-    record(db, "login", actor_id=result.account.id, desk_id=None, detail=f"desks={len(keys)}")
+    _record_login(db, result.account.id, keys)
     db.commit()
     return redirect(_safe_next(request.form.get("next")))
+
+
+def _record_login(db: Session, account_id: int, keys: Mapping[int, object], *,
+                  detail: str | None = None) -> None:
+    """One sign-in event, and an unlock event in the log of each desk it unlocked."""
+    record(db, "login", actor_id=account_id, desk_id=None, detail=detail)
+    for desk_id in sorted(keys):
+        record(db, "desk.unlock", actor_id=account_id, desk_id=desk_id)
 
 
 def _qr_svg(uri: str) -> Markup:
@@ -117,7 +127,7 @@ def enrol() -> ResponseReturnValue:
     if request.method == "POST":
         if signin.confirm_enrolment(account, _field("code", 20), secret_key=settings.secret_key):
             promote(monitor)
-            record(db, "login", actor_id=account.id, desk_id=None, detail="totp-enrolled")
+            _record_login(db, account.id, monitor.keys, detail="totp-enrolled")
             db.commit()
             return redirect(url_for("triage.home"))
         db.commit()

@@ -145,9 +145,11 @@ def test_password_change_rewraps_the_key_and_ends_other_sessions(
 def test_sign_in_is_audited(browser: Browser, desks: DeskWorld, db: Database) -> None:
     browser.login(desks.alice)
     with db.transaction() as session:
-        actions = [e.action for e in session.query(AuditEvent).filter_by(
+        events = [(e.action, e.desk_id) for e in session.query(AuditEvent).filter_by(
             actor_id=desks.alice.account_id)]
-    assert "login" in actions
+    assert ("login", None) in events and ("desk.unlock", desks.a.desk.id) in events
+    page = browser.get(f"/monitor/d/{desks.a.desk.id}/audit").get_data(as_text=True)
+    assert "desk.unlock" in page
 
 
 def test_stale_form_gets_a_clear_message(browser: Browser, desks: DeskWorld) -> None:
