@@ -59,15 +59,16 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _init_desk(app: Flask) -> None:
-    """The monitor desk: sign-in and members, triage, cases."""
+    """The monitor desk (sign-in and members, triage, cases, API) and the buyer portal."""
     from intake.accounts.guard import set_key_cookie
     from intake.accounts.views import auth
     from intake.api.views import api, tokens
+    from intake.buyers.views import buyer
     from intake.cases.views import cases
     from intake.headers import register_desk_headers
     from intake.triage.views import triage
 
-    for blueprint in (auth, triage, cases, tokens, api):
+    for blueprint in (auth, triage, cases, tokens, api, buyer):
         app.register_blueprint(blueprint)
     app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
     app.after_request(set_key_cookie)

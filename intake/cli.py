@@ -140,9 +140,11 @@ def _add_channel_commands() -> None:
 
 def _add_desk_commands() -> None:
     from intake.accounts.commands import audit_group, desk_group
+    from intake.supplychain.commands import import_group
 
     main.add_command(desk_group)
     main.add_command(audit_group)
+    main.add_command(import_group)
 
 
 _add_desk_commands()

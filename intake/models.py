@@ -12,7 +12,9 @@ from intake.accounts.models import (
     Role,
     SmsNumber,
 )
-from intake.alerts.models import Alert
+from intake.alerts.models import (
+    Alert,
+)
 from intake.audit.models import AuditEvent
 from intake.cases.models import Case, CaseNote, CaseReport, CaseStatus
 from intake.db import Base
@@ -25,7 +27,13 @@ from intake.messaging.models import (
     PendingDeletion,
     ProcessedInbound,
 )
-from intake.remedy.models import ActionOwner, ActionStatus, RemedyAction, Verdict, WorkerVerdict
+from intake.remedy.models import (
+    ActionOwner,
+    ActionStatus,
+    RemedyAction,
+    Verdict,
+    WorkerVerdict,
+)
 from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage, TriageStatus
 from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Supplier
 

@@ -1,4 +1,5 @@
-"""Who is signed in: the monitor's server-side session, its unlocked desk keys, idle timeout.
+"""Who is signed in (a monitor, or a buyer): the server-side session, a monitor's unlocked
+desk keys, idle timeout.
 
 Unlocked desk keys are kept in the session only sealed under a key that lives in the
 monitor's cookie (DESIGN 4.2): neither the session store nor the cookie alone can use them.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Response, current_app, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -30,6 +31,7 @@ from intake.ext import db_session
 
 KEY_COOKIE = "intake_desk_keys"
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
+MONITOR_ROLES = frozenset({Role.MONITOR, Role.ADMIN})
 SEEN_RESOLUTION = dt.timedelta(seconds=60)  # write the session at most once a minute
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,8 +133,7 @@ def _load() -> Monitor | None:
     db = db_session()
     account = db.get(Account, state.get("account"))
     if (account is None or account.status is not AccountStatus.ACTIVE
-            or account.session_epoch != state.get("epoch")
-            or account.role not in (Role.MONITOR, Role.ADMIN)):
+            or account.session_epoch != state.get("epoch")):
         end_session()
         return None
     try:
@@ -149,18 +150,33 @@ def _load() -> Monitor | None:
     return Monitor(account=account, desk_ids=desk_ids, stage=str(state.get("stage")), keys=keys)
 
 
-def monitor_required(view: F) -> F:
-    """Only a fully signed-in monitor; others go to the sign-in page."""
-
+def _role_required(view: F, roles: frozenset[Role]) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        monitor = current_monitor()
-        if monitor is None or monitor.stage != "in":
+        person = current_monitor()
+        if person is None or person.stage != "in":
             return redirect(url_for("auth.login", next=request.path))
+        if person.account.role not in roles:
+            abort(404)  # another role's pages do not exist for this account
         result: ResponseReturnValue = view(*args, **kwargs)
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def monitor_required(view: F) -> F:
+    """Only a fully signed-in monitor (or admin); others go to the sign-in page."""
+    return _role_required(view, MONITOR_ROLES)
+
+
+def account_required(view: F) -> F:
+    """Any fully signed-in account (pages every role has, such as changing the password)."""
+    return _role_required(view, frozenset(Role))
+
+
+def buyer_required(view: F) -> F:
+    """Only a fully signed-in member of a buyer organisation."""
+    return _role_required(view, frozenset({Role.BUYER}))
 
 
 def signed_in() -> Monitor:

@@ -44,6 +44,9 @@ class Desk(Base):
     recovery_wrap: Mapped[bytes] = mapped_column(LargeBinary)
     is_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     k_threshold: Mapped[int] = mapped_column(Integer, default=3)
+    # Alerts go out in one daily batch at this hour (UTC), the day after a case is alerted
+    # at the earliest: never the minute a report arrives (DESIGN 2).
+    alert_batch_hour: Mapped[int] = mapped_column(Integer, default=6)
     retention_days: Mapped[int] = mapped_column(Integer, default=730)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -18,6 +18,7 @@ from intake.accounts import login as signin
 from intake.accounts import members
 from intake.accounts.guard import (
     DeskLocked,
+    account_required,
     current_monitor,
     end_session,
     monitor_required,
@@ -25,7 +26,7 @@ from intake.accounts.guard import (
     signed_in,
     start_session,
 )
-from intake.accounts.models import Desk, Membership
+from intake.accounts.models import Account, Desk, Membership, Role
 from intake.audit.service import record
 from intake.ext import db_session, settings_of
 from intake.kdf import argon2_profile
@@ -42,11 +43,12 @@ def _field(name: str, limit: int = MAX_FIELD) -> str:
     return request.form.get(name, "")[:limit]
 
 
-def _safe_next(target: str | None) -> str:
-    """Only our own monitor pages: never an open redirect."""
-    if target and target.startswith("/monitor/") and "//" not in target and "\\" not in target:
+def _safe_next(target: str | None, account: Account) -> str:
+    """Only our own pages for this account's role: never an open redirect."""
+    prefix = "/buyer/" if account.role is Role.BUYER else "/monitor/"
+    if target and target.startswith(prefix) and "//" not in target and "\\" not in target:
         return target
-    return url_for("triage.home")
+    return url_for("buyer.home") if account.role is Role.BUYER else url_for("triage.home")
 
 
 @auth.errorhandler(CSRFError)
@@ -98,7 +100,7 @@ def login() -> ResponseReturnValue:
     start_session(result.account, keys)
     _record_login(db, result.account.id, keys)
     db.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(request.form.get("next"), result.account))
 
 
 def _record_login(db: Session, account_id: int, keys: Mapping[int, object], *,
@@ -129,7 +131,7 @@ def enrol() -> ResponseReturnValue:
             promote(monitor)
             _record_login(db, account.id, monitor.keys, detail="totp-enrolled")
             db.commit()
-            return redirect(url_for("triage.home"))
+            return redirect(_safe_next(None, account))
         db.commit()
         error = "That code is not right. Check the phone's clock and type the newest code."
     else:
@@ -152,7 +154,7 @@ def logout() -> ResponseReturnValue:
 
 
 @auth.route("/password", methods=["GET", "POST"])
-@monitor_required
+@account_required
 def password() -> ResponseReturnValue:
     monitor = signed_in()
     if request.method == "GET":
@@ -171,7 +173,7 @@ def password() -> ResponseReturnValue:
     start_session(monitor.account, monitor.keys)  # this session lives on; others end
     db.commit()
     flash("Password changed. Other sessions of this account were signed out.")
-    return redirect(url_for("triage.home"))
+    return redirect(_safe_next(None, monitor.account))
 
 
 # --- desk membership ---------------------------------------------------------------------

@@ -41,6 +41,8 @@ class Case(Base):
     opened_on: Mapped[dt.date] = mapped_column(Date, default=today)
     # Set when the desk proposes to close: linked workers are asked for their verdict.
     verdict_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    alerted_on: Mapped[dt.date | None] = mapped_column(Date)
+    remedied_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 

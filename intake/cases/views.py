@@ -23,6 +23,7 @@ from intake.accounts.views import stale_form
 from intake.cases import service
 from intake.cases.deidentify import PLACEHOLDERS, Kind
 from intake.cases.models import CaseStatus
+from intake.cases.panels import panels_for
 from intake.cases.service import CaseNotFound, CaseRejected
 from intake.ext import database_of
 from intake.reports.models import Severity
@@ -190,7 +191,7 @@ def _case_page(desk: Desk, case_id: uuid.UUID, *, error: str | None = None,
         kept=kept or {}, error=error, statuses=STATUS_LABELS, categories=DESK_CATEGORIES,
         severities=SEVERITY_GUIDE, kinds=KIND_LABELS, placeholders=PLACEHOLDERS,
         closed=service.CLOSED, max_note=service.MAX_NOTE_CHARS,
-        max_summary=service.MAX_SUMMARY_CHARS,
+        max_summary=service.MAX_SUMMARY_CHARS, panels=panels_for(db, desk, view.case),
     ), status
 
 

@@ -36,10 +36,43 @@ class RemedyAction(Base):
     owner: Mapped[ActionOwner] = mapped_column(Enum(ActionOwner, native_enum=False, length=16))
     buyer_org_id: Mapped[int | None] = mapped_column(ForeignKey("buyer_orgs.id"))
     due_on: Mapped[dt.date | None] = mapped_column(Date)
-    evidence: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)  # what counts as evidence it was done
     status: Mapped[ActionStatus] = mapped_column(
         Enum(ActionStatus, native_enum=False, length=16), default=ActionStatus.PLANNED
     )
+    created_on: Mapped[dt.date] = mapped_column(Date, default=today)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class BuyerActionKind(enum.StrEnum):
+    CONTRACT_CLAUSE = "contract_clause"
+    JOINT_LETTER = "joint_letter"
+    AUDIT_REQUEST = "audit_request"
+    CORRECTIVE_ACTION_PLAN = "corrective_action_plan"
+    SUSPENSION = "suspension"
+    OTHER = "other"
+
+
+class BuyerAction(Base):
+    """What a buyer did about an alert, with a description of the evidence they hold."""
+
+    __tablename__ = "buyer_actions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    buyer_org_id: Mapped[int] = mapped_column(ForeignKey("buyer_orgs.id"), index=True)
+    remedy_action_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("remedy_actions.id", ondelete="SET NULL")
+    )
+    kind: Mapped[BuyerActionKind] = mapped_column(
+        Enum(BuyerActionKind, native_enum=False, length=32)
+    )
+    description: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    taken_on: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
 class Verdict(enum.StrEnum):

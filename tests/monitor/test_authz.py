@@ -14,21 +14,26 @@ from sqlalchemy import select
 
 from crypto.hierarchy import TEST_FAST
 from intake.accounts.members import invite
-from intake.accounts.models import Account, Membership
+from intake.accounts.models import Account, Membership, Role
 from intake.api.tokens import issue
 from intake.cases.service import create_case
 from intake.db import Database
 from intake.reports.models import Severity
-from tests.monitor.conftest import PASSWORD, Browser, DeskWorld, Member, submit
+from intake.supplychain.models import BuyerOrg
+from tests.monitor.conftest import PASSWORD, Browser, DeskWorld, Member, make_member, submit
 
-ROLES = ("anonymous", "pending", "member_b", "member_a")
+ROLES = ("anonymous", "pending", "buyer", "member_b", "member_a")
 # What each role gets. "ok": not 401/403/404, and below 500. "login": redirect to sign-in.
-DESK_PAGE = {"anonymous": "login", "pending": 404, "member_b": 404, "member_a": "ok"}
-PUBLIC_PAGE = {"anonymous": "ok", "pending": "ok", "member_b": "ok", "member_a": "ok"}
-SIGNED_IN_PAGE = {"anonymous": "login", "pending": "ok", "member_b": "ok", "member_a": "ok"}
-API = {"anonymous": 401, "pending": 401, "member_b": 404, "member_a": "ok"}
-API_LIST = {"anonymous": 401, "pending": 401, "member_b": "ok", "member_a": "ok"}
-API_PUBLIC = {"anonymous": "ok", "pending": "ok", "member_b": "ok", "member_a": "ok"}
+DESK_PAGE = {"anonymous": "login", "pending": 404, "buyer": 404, "member_b": 404,
+             "member_a": "ok"}
+PUBLIC_PAGE = dict.fromkeys(ROLES, "ok")
+SIGNED_IN_PAGE = {**PUBLIC_PAGE, "anonymous": "login"}
+MONITOR_PAGE = {**SIGNED_IN_PAGE, "buyer": 404}
+BUYER_PAGE = {"anonymous": "login", "pending": 404, "buyer": "ok", "member_b": 404,
+              "member_a": 404}
+API = {"anonymous": 401, "pending": 401, "buyer": 401, "member_b": 404, "member_a": "ok"}
+API_LIST = {**API, "member_b": "ok"}
+API_PUBLIC = PUBLIC_PAGE
 
 # endpoint -> (method, path, form or JSON, expectations)
 MATRIX: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
@@ -38,7 +43,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "auth.enrol": ("GET", "/monitor/enrol", {}, dict.fromkeys(ROLES, "login")),
     "auth.logout": ("POST", "/monitor/logout", {}, dict.fromkeys(ROLES, "login")),
     "auth.password": ("GET", "/monitor/password", {}, SIGNED_IN_PAGE),
-    "triage.home": ("GET", "/monitor/", {}, SIGNED_IN_PAGE),
+    "triage.home": ("GET", "/monitor/", {}, MONITOR_PAGE),
+    "buyer.home": ("GET", "/buyer/", {}, BUYER_PAGE),
     "triage.queue": ("GET", "/monitor/d/{desk}/", {}, DESK_PAGE),
     "triage.audit": ("GET", "/monitor/d/{desk}/audit", {}, DESK_PAGE),
     "triage.enter": ("GET", "/monitor/d/{desk}/enter", {}, DESK_PAGE),
@@ -84,7 +90,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
 
 def test_every_desk_route_has_a_row(app: Flask) -> None:
     routes = {rule.endpoint for rule in app.url_map.iter_rules()
-              if rule.rule.startswith(("/monitor", "/api/"))}
+              if rule.rule.startswith(("/monitor", "/api/", "/buyer"))}
     assert routes - set(MATRIX) == set(), "add these routes to the authorization matrix"
     assert set(MATRIX) - routes == set(), "the matrix names routes that no longer exist"
 
@@ -128,17 +134,24 @@ def objects(desks: DeskWorld, db: Database, settings: Any) -> Objects:
             account_key, PASSWORD, profile=TEST_FAST)
         desks_pending = Member(pending.new_account.account.id, "pending@desk-a.example",
                                pending.new_account.totp_secret)
+        org = BuyerOrg(name="City of Westhaven", contact_email="p@westhaven.example")
+        session.add(org)
+        session.flush()
+        buyer = make_member(session, settings, None, "buyer@westhaven.example", role=Role.BUYER)
+        session.get_one(Account, buyer.account_id).buyer_org_id = org.id
         assert membership is not None
         objects = Objects(desks.a.desk.id, report_id, membership, str(case.id),
                           token_a.row.id, {"member_a": token_a.text, "member_b": token_b.text,
                                            "pending": "wvi_0_" + "A" * 43})
     objects.pending = desks_pending  # type: ignore[attr-defined]
+    objects.buyer = buyer  # type: ignore[attr-defined]
     return objects
 
 
 def _signed_in(role: str, browser: Browser, desks: DeskWorld, objects: Objects) -> None:
     member = {"member_a": desks.alice, "member_b": desks.bella,
-              "pending": objects.pending}.get(role)  # type: ignore[attr-defined]
+              "pending": objects.pending,  # type: ignore[attr-defined]
+              "buyer": objects.buyer}.get(role)  # type: ignore[attr-defined]
     if member is not None:
         assert browser.login(member).status_code == 302
         browser.get("/monitor/password")  # a page with a form: a fresh CSRF token
