@@ -62,13 +62,18 @@ def _init_desk(app: Flask) -> None:
     """The monitor desk (sign-in and members, triage, cases, API) and the buyer portal."""
     from intake.accounts.guard import set_key_cookie
     from intake.accounts.views import auth
+    from intake.alerts.views import alerts
     from intake.api.views import api, tokens
     from intake.buyers.views import buyer
     from intake.cases.views import cases
+    from intake.dashboards.views import dashboards
     from intake.headers import register_desk_headers
+    from intake.remedy.verdict_views import verdicts
+    from intake.remedy.views import remedy
     from intake.triage.views import triage
 
-    for blueprint in (auth, triage, cases, tokens, api, buyer):
+    for blueprint in (auth, triage, cases, alerts, tokens, api, buyer, dashboards, verdicts,
+                      remedy):
         app.register_blueprint(blueprint)
     app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
     app.after_request(set_key_cookie)

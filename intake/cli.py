@@ -1,4 +1,4 @@
-"""The ``intake`` command: serve, db upgrade, demo, worker, desk, audit (DESIGN 7).
+"""The ``intake`` command: serve, db upgrade, demo, worker, desk, audit, import (DESIGN 7).
 
 Every failure a user can cause (bad settings, unreachable database, un-migrated schema)
 ends in one line naming the problem and what to change, and a non-zero exit code.

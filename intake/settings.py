@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -19,6 +21,8 @@ from intake.errors import ConfigError
 SECRET_BYTES = 32
 _SUPPORTED_DATABASES = ("sqlite", "postgresql")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
+_SMTP_SCHEMES = ("smtp", "smtps")
+_MAIL_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,11 @@ class Settings:
     rate_limits: bool = True
     leave_url: str = "https://www.bing.com/"
     testing: bool = False
+    # Buyers' daily digest: smtp://host:port (STARTTLS when offered) or smtps://user:pass@host
+    # (TLS). None: digests are recorded as failed attempts and retried.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = "alerts@intake.invalid"
+    webhook_timeout: float = 5.0  # seconds for a buyer's webhook endpoint to answer
 
     @property
     def embedded(self) -> bool:
@@ -79,6 +88,8 @@ class Settings:
                 instance, embedded=redis_url is None and "INTAKE_DATABASE_URL" not in env),
             twilio_api_base=env.get("INTAKE_TWILIO_API_BASE") or None,
             leave_url=env.get("INTAKE_LEAVE_URL") or "https://www.bing.com/",
+            smtp_url=validate_smtp_url(env.get("INTAKE_SMTP_URL") or None),
+            mail_from=validate_mail_from(env.get("INTAKE_MAIL_FROM") or "alerts@intake.invalid"),
         )
 
 
@@ -118,6 +129,31 @@ def validate_redis_url(raw: str | None) -> str | None:
             "INTAKE_REDIS_URL is not a Redis URL; expected for example redis://127.0.0.1:6379/0"
         )
     return raw
+
+
+def validate_smtp_url(raw: str | None) -> str | None:
+    """``smtp://host:port`` or ``smtps://user:pass@host:465``; the URL is never echoed (it
+    may carry a password)."""
+    if raw is None:
+        return None
+    parsed = urlsplit(raw)
+    try:
+        port_ok = parsed.port != 0
+    except ValueError:
+        port_ok = False
+    if parsed.scheme not in _SMTP_SCHEMES or not parsed.hostname or not port_ok:
+        raise ConfigError(
+            "INTAKE_SMTP_URL is not an SMTP URL; expected for example smtp://127.0.0.1:25 or "
+            "smtps://user:password@mail.example.org:465"
+        )
+    return raw
+
+
+def validate_mail_from(raw: str) -> str:
+    address = raw.strip()
+    if not _MAIL_ADDRESS.fullmatch(address):
+        raise ConfigError("INTAKE_MAIL_FROM is not an e-mail address (name@example.org)")
+    return address
 
 
 def prepare_instance(path: Path) -> Path:

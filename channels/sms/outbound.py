@@ -5,6 +5,7 @@ courier key, and carry ids only in their payloads.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from sqlalchemy import delete, select
@@ -19,8 +20,10 @@ from intake.accounts.models import SmsNumber
 from intake.errors import ConfigError
 from intake.ext import database_of, settings_of
 from intake.jobs import coalesced_started
+from intake.messaging.conversation import await_verdict
 from intake.messaging.models import OptOut, OutboundMessage, OutboundStatus, PendingDeletion
 from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, count
+from intake.remedy.verdicts import VERDICT_KIND, question_text
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import contact_context, message_context
 from intake.supplychain.models import Facility
@@ -48,7 +51,12 @@ def _courier() -> PrivateKey:
 
 
 def send_outbound(outbound_id: str) -> None:
-    """Send one owed text; record opt-outs for good, raise on other failures (retried)."""
+    """Send one owed text; record opt-outs for good, raise on other failures (retried).
+
+    A desk reply is opened from its sealed message. The verdict question (``VERDICT_KIND``)
+    has no message: it is written here in the report's language, and the worker's SMS
+    conversation is put into its verdict step, keyed by the tag only this job can compute.
+    """
     settings = settings_of()
     with database_of().transaction() as session:
         outbound = session.get(OutboundMessage, uuid.UUID(outbound_id))
@@ -56,17 +64,23 @@ def send_outbound(outbound_id: str) -> None:
             return
         report = session.get(Report, outbound.report_id)
         message = session.get(ReportMessage, outbound.message_id) if outbound.message_id else None
-        if report is None or message is None or report.contact_sealed is None:
+        asks_verdict = outbound.kind == VERDICT_KIND
+        if report is None or report.contact_sealed is None or (
+                message is None and not asks_verdict):
             outbound.status = OutboundStatus.FAILED
             return
         courier = _courier()
         number = open_sealed(report.contact_sealed, courier,
                              context=contact_context(report.id)).decode("ascii")
-        if session.get(OptOut, sender_tag(settings.pepper, number)) is not None:
+        tag = sender_tag(settings.pepper, number)
+        if session.get(OptOut, tag) is not None:
             outbound.status = OutboundStatus.OPTED_OUT
             return
-        text = open_sealed(message.body_sealed, courier,
-                           context=message_context(report.id, message.id)).decode()
+        if message is not None:
+            text = open_sealed(message.body_sealed, courier,
+                               context=message_context(report.id, message.id)).decode()
+        else:
+            text = question_text(session, report)
         sender = _our_number(session, report)
         outbound.attempts += 1
         try:
@@ -81,6 +95,9 @@ def send_outbound(outbound_id: str) -> None:
             raise RuntimeError(f"Twilio refused the text (status {error.status})") from None
         outbound.provider_sid = sent.sid
         outbound.status = OutboundStatus.SENT
+        if asks_verdict:
+            await_verdict(session, tag=tag, report_id=report.id, inbound_number=sender,
+                          language=report.language, now=dt.datetime.now(dt.UTC))
 
 
 def _our_number(session: Session, report: Report) -> str:

@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 import unicodedata
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,17 +29,22 @@ from intake.i18n import DEFAULT, LANGUAGES
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
 from intake.messaging.segments import count_segments
+from intake.remedy.models import Verdict
+from intake.remedy.verdicts import question_text
 from intake.reports.categories import CATEGORIES
 from intake.reports.models import Author, Channel, Report
 from intake.reports.service import (
+    MAX_COMMENT_CHARS,
     MAX_MESSAGE_CHARS,
     NoDeskAvailable,
     ReceiptNotFound,
+    ReportRejected,
     add_worker_message,
     attach_contact,
     find_by_receipt,
     issue_receipt,
     open_report,
+    record_verdict,
     thread_for,
 )
 from intake.supplychain import service as facilities
@@ -47,6 +53,9 @@ from intake.supplychain.service import Workplace
 log = logging.getLogger("intake.sms")
 
 IDLE_TIMEOUT = dt.timedelta(hours=4)
+# A worker asked whether the problem was fixed may answer days later (a shift pattern, no
+# credit): the verdict step waits two weeks; the web follow-up page asks until the case closes.
+VERDICT_TIMEOUT = dt.timedelta(days=14)
 MAX_BODY_CHARS = 1600
 HELP_AFTER_INVALID = 2
 LANGUAGE_PAGE = 7
@@ -54,8 +63,9 @@ CONFIRM_SCORE = 60
 STATUS_MAX = {"GSM-7": 300, "UCS-2": 125}
 
 # Steps of the conversation.
-WORKPLACE, CONFIRM, CATEGORY, DETAILS, CONSENT, LANGUAGE, LANGUAGE_2 = (
+WORKPLACE, CONFIRM, CATEGORY, DETAILS, CONSENT, LANGUAGE, LANGUAGE_2, VERDICT = (
     "workplace", "confirm", "category", "details", "consent", "language", "language2",
+    "verdict",
 )
 
 
@@ -146,7 +156,7 @@ def _load(session: Session, tag: str, inbound: Inbound, language: str,
           now: dt.datetime) -> tuple[Conversation, bool]:
     """The sender's conversation (locked for this transaction), and whether it is new."""
     conversation = session.get(Conversation, tag, with_for_update=True)
-    if conversation is not None and now - conversation.updated_at > IDLE_TIMEOUT:
+    if conversation is not None and _expired(conversation, now):
         # Words already sent stay with their report; the conversation starts again.
         session.delete(conversation)
         session.flush()
@@ -159,6 +169,38 @@ def _load(session: Session, tag: str, inbound: Inbound, language: str,
         session.add(conversation)
         return conversation, True
     return conversation, False
+
+
+def _expired(conversation: Conversation, now: dt.datetime) -> bool:
+    timeout = VERDICT_TIMEOUT if conversation.step == VERDICT else IDLE_TIMEOUT
+    return now - conversation.updated_at > timeout
+
+
+def await_verdict(session: Session, *, tag: str, report_id: uuid.UUID, inbound_number: str,
+                  language: str, now: dt.datetime) -> bool:
+    """Make the sender's next message the answer to "was the problem fixed?" for a report.
+
+    Called by the job that texts the question (it alone can compute the sender's tag). A
+    conversation in the middle of a new report is left alone (False): that worker answers
+    on the follow-up page, or after finishing, when asked again by the desk.
+    """
+    conversation = session.get(Conversation, tag, with_for_update=True)
+    if conversation is not None and conversation.step not in (VERDICT, "finished") \
+            and not _expired(conversation, now):
+        return False
+    if conversation is None:
+        conversation = Conversation(sender_tag=tag, whatsapp=False)
+        session.add(conversation)
+    conversation.inbound_number = inbound_number
+    conversation.language = language
+    conversation.step = VERDICT
+    conversation.facility_id = conversation.candidate_facility_id = None
+    conversation.category = conversation.return_step = None
+    conversation.report_id = report_id
+    conversation.invalid_answers = 0
+    conversation.updated_at = now
+    session.flush()
+    return True
 
 
 def _dispatch(turn: Turn) -> None:
@@ -429,6 +471,47 @@ def _consent(turn: Turn, body: str) -> None:
     turn.say(str(prompts.RECEIPT) % {"receipt": format_receipt(receipt)})
 
 
+_VERDICTS = {1: Verdict.YES, 2: Verdict.PARTLY, 3: Verdict.NO}
+_VERDICT_ANSWER = re.compile(r"\s*(\d)(?!\d)[\s.,:;)\-]*(.*)", re.DOTALL)
+
+
+def verdict_answer(body: str) -> tuple[Verdict, str] | None:
+    """``(verdict, comment)`` from "3 nothing changed" (any script's digits), else None."""
+    found = _VERDICT_ANSWER.fullmatch(body)
+    if found is None:
+        return None
+    verdict = _VERDICTS.get(unicodedata.decimal(found.group(1), 0))
+    return (verdict, found.group(2).strip()) if verdict is not None else None
+
+
+def _verdict(turn: Turn, body: str) -> None:
+    """The answer to "was the problem fixed?": recorded with its comment sealed to the desk.
+
+    A wrong answer is asked again once; a second one ends the verdict step and the message
+    is taken as the start of a new conversation (a worker may be reporting something new).
+    """
+    conversation = turn.conversation
+    report = turn.session.get(Report, conversation.report_id)
+    answer = verdict_answer(body)
+    if report is None or (answer is None and conversation.invalid_answers >= 1):
+        _reset(turn)
+        _start(turn, body)
+        return
+    if answer is None:
+        conversation.invalid_answers += 1
+        turn.say(question_text(turn.session, report))
+        return
+    verdict, comment = answer
+    conversation.step = "finished"
+    try:
+        # Longer than a comment may be: the first part is kept rather than nothing.
+        record_verdict(turn.session, report, verdict, comment[:MAX_COMMENT_CHARS],
+                       channel="sms")
+    except ReportRejected:  # the desk no longer asks (the case was closed meanwhile)
+        return
+    turn.say(str(prompts.VERDICT_THANKS))
+
+
 def _language_menu(turn: Turn, *, page: int) -> None:
     conversation = turn.conversation
     if conversation.step not in (LANGUAGE, LANGUAGE_2):
@@ -501,5 +584,6 @@ _KEYWORD_ACTIONS: dict[str, Callable[[Turn, str], None]] = {
 _STEPS: dict[str, Callable[[Turn, str], None]] = {
     "new": _start, WORKPLACE: _workplace, CONFIRM: _confirm, CATEGORY: _category,
     DETAILS: _details, CONSENT: _consent, LANGUAGE: _language, LANGUAGE_2: _language,
+    VERDICT: _verdict,
 }
 

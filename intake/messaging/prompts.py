@@ -47,6 +47,12 @@ LANGUAGE_MORE = lazy_pgettext("sms", "9 more")
 UNAVAILABLE = lazy_pgettext(
     "sms", "Sorry, we cannot take reports at this moment. Please try again later.")
 
+# The worker's verdict when the desk proposes to close a case (issue 8, item 7).
+VERDICT_QUESTION = lazy_pgettext(
+    "sms", "Was the problem at %(name)s fixed? Reply 1 yes, 2 partly, 3 no. You can add a "
+    "comment after the number.")
+VERDICT_THANKS = lazy_pgettext("sms", "Thank you. Your answer was saved.")
+
 # Keywords: the translation is the word in that language (one word, capital letters
 # where the script has them). English always works too.
 DONE = lazy_pgettext("sms keyword", "DONE")
@@ -55,3 +61,4 @@ STOP = lazy_pgettext("sms keyword", "STOP")
 START = lazy_pgettext("sms keyword", "START")
 HELP_WORD = lazy_pgettext("sms keyword", "HELP")
 RESTART = lazy_pgettext("sms keyword", "NEW")
+

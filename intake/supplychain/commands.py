@@ -32,8 +32,7 @@ def import_group() -> None:
 def _import_command(kind: str, summary: str) -> None:
     @import_group.command(kind, help=summary + " Rows are matched to what is stored already "
                           "and created or updated.")
-    @click.argument("path", metavar="FILE.csv",
-                    type=click.Path(dir_okay=False, path_type=Path))
+    @click.argument("path", metavar="FILE.csv", type=click.Path(path_type=Path))
     @friendly_errors
     def command(path: Path) -> None:
         _import(kind, path)

@@ -15,6 +15,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -27,7 +28,7 @@ from intake.accounts.models import Desk
 from intake.audit.service import record
 from intake.errors import IntakeError
 from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Supplier
-from intake.supplychain.service import _CODE as POSTER_CODE  # the shape workers type
+from intake.supplychain.service import POSTER_CODE
 from intake.supplychain.service import normalise_code
 
 
@@ -295,23 +296,24 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
+        decoded = exc.object  # without the BOM: the offsets count from here
+        line = decoded[:exc.start].count(b"\n") + 1
         raise ImportFileError(
-            f"line {line}: byte 0x{data[exc.start]:02X} is not UTF-8 (the file is in another "
-            "encoding, perhaps Windows-1252): save it as \"CSV UTF-8\"") from None
+            f"line {line}: byte 0x{decoded[exc.start]:02X} is not UTF-8 (the file is in "
+            "another encoding, perhaps Windows-1252): save it as \"CSV UTF-8\"") from None
 
 
 def _delimiter(text: str, columns: Columns) -> str:
     """What csv.Sniffer finds among comma, semicolon and tab, unless only another of them
-    splits the header into the required columns (the sniffer guesses from a sample)."""
+    splits the first line into the required columns (the sniffer guesses from a sample)."""
     sample = text[:_SNIFF_CHARS]
     if len(text) > _SNIFF_CHARS and "\n" in sample:
         sample = sample[:sample.rindex("\n")]
-    first_line = next(line for line in io.StringIO(text, newline="") if line.strip())
     try:
         sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        sniffed = max(DELIMITERS, key=first_line.count)
+    except csv.Error:  # "could not determine": rows of different lengths, say
+        sniffed = DELIMITERS[0]
+    first_line = next(line for line in io.StringIO(text, newline="") if line.strip())
     for candidate in (sniffed, *(d for d in DELIMITERS if d != sniffed)):
         try:
             names = {cell.strip().lower() for cell in next(csv.reader([first_line],
@@ -469,13 +471,11 @@ class _Cells:
         value = self.text(column, _SHORT, required=required)
         if value is None:
             return None
-        try:
-            if not _DATE.fullmatch(value):
-                raise ValueError
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self.problem(column, f"{_shown(value)} is not a date written YYYY-MM-DD")
-            return None
+        if _DATE.fullmatch(value):  # fromisoformat alone also takes 20250101 and 2025-W01
+            with suppress(ValueError):
+                return dt.date.fromisoformat(value)
+        self.problem(column, f"{_shown(value)} is not a date written YYYY-MM-DD")
+        return None
 
 
 def _facility_row(cells: _Cells) -> FacilityRow | None:
@@ -536,7 +536,7 @@ _PARSERS: dict[Kind, Callable[[_Cells], Row | None]] = {
 
 def _apply_facilities(session: Session, parsed: Parsed, rows: list[FacilityRow]) -> Counts:
     existing = list(session.scalars(select(Facility)))
-    by_os_id = {f.os_id: f for f in existing if f.os_id}
+    by_os_id = {f.os_id.upper(): f for f in existing if f.os_id}
     by_code = {normalise_code(f.poster_code): f for f in existing}
     problems: list[RowError] = []
     plan: list[tuple[FacilityRow, Facility | None]] = []
@@ -664,7 +664,7 @@ def _apply_contracts(session: Session, parsed: Parsed, rows: list[ContractRow]) 
         first = keys.setdefault(key, row.line)
         if first != row.line:
             problems.append(RowError(row.line, None, (
-                f"the same buyer, facility and start_date as line {first}")))
+                f"has the same buyer, facility and start_date as line {first}")))
             continue
         plan.append((row, key, supplier_id or place.supplier_id))
     _reject_if_any(parsed, problems)
@@ -702,7 +702,7 @@ def _apply_coverage(session: Session, parsed: Parsed, rows: list[CoverageRow]) -
             continue
         first = keys.setdefault((desk_id, place.id), row.line)
         if first != row.line:
-            problems.append(RowError(row.line, None, f"the same desk and facility as line "
+            problems.append(RowError(row.line, None, f"has the same desk and facility as line "
                                                      f"{first}"))
     _reject_if_any(parsed, problems)
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from intake.supplychain.models import Facility
 
-_CODE = re.compile(r"\b([A-Za-z]{2}\d{4})\b")
+POSTER_CODE = re.compile(r"\b([A-Za-z]{2}\d{4})\b")  # the shape workers type
 MIN_NAME_SCORE = 60
 MAX_QUERY_CHARS = 100
 INDEX_TTL = 60.0  # seconds
@@ -96,7 +96,7 @@ def by_poster_code(session: Session, text: str) -> Workplace | None:
 
 def code_in_text(session: Session, text: str) -> Workplace | None:
     """A workplace whose poster code appears anywhere in a message (SMS first messages)."""
-    for match in _CODE.finditer(text):
+    for match in POSTER_CODE.finditer(text):
         found = by_poster_code(session, match.group(1))
         if found is not None:
             return found

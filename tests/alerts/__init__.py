@@ -1,0 +1,1 @@
+"""Alerts to buyers: routing, the k gate, batching, e-mail digests and signed webhooks."""

@@ -1,0 +1,178 @@
+"""The verdict loop by SMS: the desk asks, the worker's phone gets the question in the
+worker's language, and "3 nothing changed" is recorded with the comment sealed to the desk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from crypto.envelope import open_sealed
+from crypto.hierarchy import TEST_FAST
+from intake.db import Database
+from intake.messaging import prompts
+from intake.messaging.conversation import VERDICT_TIMEOUT, Inbound, handle
+from intake.messaging.models import Conversation, OutboundMessage, OutboundStatus
+from intake.remedy.models import Verdict, WorkerVerdict
+from intake.remedy.verdicts import VERDICT_KIND
+from intake.reports.service import verdict_context
+from tests import leaks
+from tests.monitor.conftest import Browser, DeskWorld
+from tests.sms.conftest import MY_NUMBER, Phone, run_jobs
+from tests.twilio_fake import TwilioFake
+from tests.verdicts.conftest import ask, open_case, report_by_sms, sms_reports
+
+CANARY = "CANARY-VERDICT the supervisor still takes our pay"
+
+
+def malay(app: Flask, text: Any, **values: str) -> str:
+    with app.test_request_context(), force_locale("ms"):
+        rendered = str(text)
+    return rendered % values if values else rendered
+
+
+def asked_by_sms(app: Flask, db: Database, desks: DeskWorld, phone: Phone,
+                 browser: Browser) -> None:
+    """A Malay-speaking worker reports by SMS and says yes to texts; the desk asks."""
+    report_by_sms(phone)
+    case = open_case(db, desks, sms_reports(db))
+    browser.login(desks.alice)
+    assert ask(browser, desks, case).status_code == 303
+    run_jobs(app)
+
+
+def verdicts(db: Database) -> list[WorkerVerdict]:
+    with db.transaction() as session:
+        rows = list(session.scalars(select(WorkerVerdict)))
+        session.expunge_all()
+        return rows
+
+
+def test_the_question_reaches_the_phone_in_the_workers_language(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        twilio: TwilioFake) -> None:
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    [sent] = twilio.created()
+    assert sent.form["To"] == phone.number and sent.form["From"] == MY_NUMBER
+    assert sent.form["Body"] == malay(sms_app, prompts.VERDICT_QUESTION,
+                                      name="Penang Circuit Assembly")
+    assert sent.form["Body"].startswith("Adakah masalah di Penang Circuit Assembly")
+    with db.transaction() as session:
+        outbound = session.scalars(select(OutboundMessage)).one()
+        assert outbound.kind == VERDICT_KIND and outbound.message_id is None
+        assert outbound.status is OutboundStatus.SENT
+
+
+def test_an_answer_with_a_comment_is_recorded_and_the_comment_sealed_to_the_desk(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        database_url: str, caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    assert phone.text("3 " + CANARY) == [malay(sms_app, prompts.VERDICT_THANKS)]
+    [given] = verdicts(db)
+    assert given.verdict is Verdict.NO and given.channel == "sms"
+    assert given.comment_sealed is not None
+    opened = open_sealed(given.comment_sealed, numbers.a.key, context=verdict_context(given.id))
+    assert opened.decode() == CANARY
+    assert leaks.found_in(leaks.database_bytes(database_url), {"comment": CANARY}) == []
+    assert leaks.found_in(leaks.captured_logs(caplog, capsys), {"comment": CANARY}) == []
+    with db.transaction() as session:  # the conversation is over
+        assert session.scalars(select(Conversation)).all() == []
+
+
+def test_the_panel_shows_the_count_below_k_and_the_comment(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone,
+        browser: Browser) -> None:
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    phone.text("3 nothing changed")
+    page = browser.get(f"/monitor/d/{numbers.a.desk.id}/cases/"
+                       f"{_case_id(db)}").get_data(as_text=True)
+    assert "<dt>No, not fixed</dt><dd>&lt;3</dd>" in page
+    assert "<dt>Answers</dt><dd>&lt;3</dd>" in page
+    assert "nothing changed" in page
+
+
+def test_a_wrong_answer_is_asked_again_once(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone,
+        browser: Browser) -> None:
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    question = malay(sms_app, prompts.VERDICT_QUESTION, name="Penang Circuit Assembly")
+    assert phone.text("maybe") == [question]
+    assert phone.text("2 only some of us were paid") == [
+        malay(sms_app, prompts.VERDICT_THANKS)]
+    [given] = verdicts(db)
+    assert given.verdict is Verdict.PARTLY
+
+
+def test_a_second_wrong_answer_starts_a_new_conversation(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone,
+        browser: Browser) -> None:
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    phone.text("maybe")
+    assert phone.text("hello") == [malay(sms_app, prompts.WELCOME)]
+    assert phone.text("3") == [malay(sms_app, prompts.WORKPLACE_AGAIN)]
+    assert verdicts(db) == []
+
+
+def test_digits_of_the_workers_script_are_understood(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone,
+        browser: Browser) -> None:
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    phone.text("\u0661")  # ARABIC-INDIC DIGIT ONE
+    [given] = verdicts(db)
+    assert given.verdict is Verdict.YES and given.comment_sealed is None
+
+
+@pytest.mark.parametrize(("waited", "recorded"), [
+    (VERDICT_TIMEOUT - dt.timedelta(hours=1), True),
+    (VERDICT_TIMEOUT + dt.timedelta(hours=1), False),
+])
+def test_the_verdict_step_waits_two_weeks(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        waited: dt.timedelta, recorded: bool) -> None:
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    with db.transaction() as session:
+        asked_at = session.scalars(select(Conversation)).one().updated_at
+    later = asked_at + waited
+    with sms_app.test_request_context(), db.transaction() as session:
+        handle(session, Inbound(sender=phone.number, to=MY_NUMBER, body="3"),
+               pepper=phone.settings.pepper, profile=TEST_FAST, now=later)
+    assert (len(verdicts(db)) == 1) is recorded
+
+
+def test_a_worker_who_said_no_to_texts_gets_no_text(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=False)
+    case = open_case(db, numbers, sms_reports(db))
+    browser.login(numbers.alice)
+    assert ask(browser, numbers, case).status_code == 303
+    run_jobs(sms_app)
+    assert twilio.created() == []
+    with db.transaction() as session:
+        assert session.scalars(select(OutboundMessage)).all() == []
+
+
+def test_a_failed_send_is_retried_and_sent_once(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        twilio: TwilioFake) -> None:
+    report_by_sms(phone)
+    run_jobs(sms_app)
+    twilio.fail_next(1, status=500)
+    case = open_case(db, numbers, sms_reports(db))
+    browser.login(numbers.alice)
+    ask(browser, numbers, case)
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 2
+    assert phone.text("1")[0] == malay(sms_app, prompts.VERDICT_THANKS)
+
+
+def _case_id(db: Database) -> str:
+    from intake.cases.models import Case
+
+    with db.transaction() as session:
+        return str(session.scalars(select(Case.id)).one())

@@ -1,0 +1,108 @@
+"""The verdict loop on the web: the desk asks, a worker without SMS opens the follow-up page
+with the receipt, answers, and the desk sees the count and the comment."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask
+from sqlalchemy import select
+
+from intake.audit.models import AuditEvent
+from intake.db import Database
+from intake.messaging.models import OutboundMessage
+from intake.remedy.models import Verdict, WorkerVerdict
+from tests.monitor.conftest import Browser, DeskWorld, submit
+from tests.twilio_fake import TwilioFake
+from tests.verdicts.conftest import ask, case_row, open_case
+from tests.web.conftest import Worker
+
+QUESTION = "Was the problem really fixed?"
+
+
+def test_a_worker_answers_on_the_follow_up_page(
+        app: Flask, db: Database, desks: DeskWorld, browser: Browser,
+        twilio: TwilioFake) -> None:
+    report_id, receipt = submit(db, desks.factory_a, "Overtime not paid.")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    worker = Worker(app.test_client())
+    worker.get("/en/followup")
+    assert QUESTION not in worker.post("/en/followup", {"receipt": receipt}).get_data(
+        as_text=True)
+    browser.login(desks.alice)
+    answer = ask(browser, desks, case)
+    assert answer.status_code == 303
+    assert "1 report(s)" in browser.get(answer.headers["Location"]).get_data(as_text=True)
+    assert QUESTION in worker.post("/en/followup", {"receipt": receipt}).get_data(as_text=True)
+    saved = worker.post("/en/followup", {"receipt": receipt, "action": "verdict",
+                                         "verdict": "yes", "comment": "We got paid in full"})
+    assert "Your answer was saved" in saved.get_data(as_text=True)
+    with db.transaction() as session:
+        given = session.scalars(select(WorkerVerdict)).one()
+        assert given.verdict is Verdict.YES and given.channel == "web"
+        assert session.scalars(select(OutboundMessage)).all() == []  # nobody to text
+    assert twilio.created() == []
+    page = browser.get(case.url(desks)).get_data(as_text=True)
+    assert "<dt>Yes, fixed</dt><dd>&lt;3</dd>" in page and "We got paid in full" in page
+
+
+def test_asking_sets_the_date_and_is_audited(
+        db: Database, desks: DeskWorld, browser: Browser) -> None:
+    report_id, _ = submit(db, desks.factory_a, "Overtime not paid.")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    browser.login(desks.alice)
+    ask(browser, desks, case)
+    assert case_row(db, case).verdict_requested_on is not None
+    with db.transaction() as session:
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "case.verdicts_requested")).one()
+        assert event.object_id == str(case.id) and event.detail == "reports=1 texts=0"
+
+
+def test_the_workers_are_asked_only_once(
+        db: Database, desks: DeskWorld, browser: Browser) -> None:
+    report_id, _ = submit(db, desks.factory_a, "Overtime not paid.")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    browser.login(desks.alice)
+    ask(browser, desks, case)
+    again = ask(browser, desks, case)
+    assert again.status_code == 400
+    assert "the workers were asked already" in again.get_data(as_text=True)
+    with db.transaction() as session:
+        assert len(session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "case.verdicts_requested")).all()) == 1
+
+
+def test_a_closed_case_cannot_ask(db: Database, desks: DeskWorld, browser: Browser) -> None:
+    from intake.cases.models import Case, CaseStatus
+
+    report_id, _ = submit(db, desks.factory_a, "Overtime not paid.")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    with db.transaction() as session:
+        session.get_one(Case, case.id).status = CaseStatus.CLOSED_OTHER
+    browser.login(desks.alice)
+    refused = ask(browser, desks, case)
+    assert refused.status_code == 400 and "the case is closed" in refused.get_data(as_text=True)
+    assert case_row(db, case).verdict_requested_on is None
+
+
+def test_another_desks_member_gets_404(
+        db: Database, desks: DeskWorld, browser: Browser) -> None:
+    report_id, _ = submit(db, desks.factory_a, "Overtime not paid.")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    browser.login(desks.bella)
+    browser.get("/monitor/password")
+    response = browser.post(case.url(desks, "/verdicts/request"))
+    assert response.status_code == 404
+    desk_b = f"/monitor/d/{desks.b.desk.id}/cases/{case.id}/verdicts/request"
+    assert browser.post(desk_b).status_code == 404  # desk B does not hold this case
+    assert case_row(db, case).verdict_requested_on is None
+
+
+def test_a_stale_form_asks_nobody(db: Database, desks: DeskWorld, browser: Browser) -> None:
+    report_id, _ = submit(db, desks.factory_a, "Overtime not paid.")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    browser.login(desks.alice)
+    browser.token = "stale"
+    assert browser.post(case.url(desks, "/verdicts/request")).status_code == 400
+    assert case_row(db, case).verdict_requested_on is None
