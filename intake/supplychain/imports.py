@@ -28,8 +28,7 @@ from intake.accounts.models import Desk
 from intake.audit.service import record
 from intake.errors import IntakeError
 from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Supplier
-from intake.supplychain.service import POSTER_CODE
-from intake.supplychain.service import normalise_code
+from intake.supplychain.service import POSTER_CODE, normalise_code
 
 
 class Kind(StrEnum):
