@@ -96,6 +96,10 @@ def serve(host: str, port: int) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             return None
 
+    if not settings.redis_url:  # embedded: no `intake worker`, so this process schedules
+        from intake.schedule import start_periodic
+
+        start_periodic(app)
     click.echo(f"Worker Voice Intake on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, request_handler=QuietHandler, threaded=True)
 
@@ -122,6 +126,10 @@ def worker(burst: bool) -> None:
         ensure_install(session, settings)
     app = create_app(settings)
     connection = Redis.from_url(settings.redis_url)
+    from intake.schedule import start_periodic
+
+    if not burst:
+        start_periodic(app)
     # SimpleWorker runs jobs in this process, inside one app context (no fork per job).
     with app.app_context():
         SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(
@@ -136,6 +144,30 @@ def _add_channel_commands() -> None:
 
     for entry in entry_points(group="intake.commands"):
         main.add_command(entry.load(), name=entry.name)
+
+
+@main.group("alerts")
+def alerts_group() -> None:
+    """Alerts to buyers."""
+
+
+@alerts_group.command("deliver")
+@friendly_errors
+def alerts_deliver() -> None:
+    """Deliver the alerts whose batch time has come (also runs every 15 minutes inside
+    `intake worker`, or `intake serve` without Redis)."""
+    from intake.app import create_app
+    from intake.ext import jobs_of
+    from intake.schedule import DELIVER_ALERTS
+
+    settings = load_settings()
+    with database(settings, migrate_embedded=True):
+        pass
+    app = create_app(settings)
+    with app.app_context():
+        jobs_of(app).enqueue_coalesced(DELIVER_ALERTS)
+        jobs_of(app).drain(timeout=300)
+    click.echo("alert batch queued" if settings.redis_url else "alert batch delivered")
 
 
 def _add_desk_commands() -> None:

@@ -52,6 +52,8 @@ class Settings:
     smtp_url: str | None = field(default=None, repr=False)
     mail_from: str = "alerts@intake.invalid"
     webhook_timeout: float = 5.0  # seconds for a buyer's webhook endpoint to answer
+    # Buyers' webhooks may reach only public addresses unless this is set (local testing).
+    webhook_allow_private: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -90,6 +92,8 @@ class Settings:
             leave_url=env.get("INTAKE_LEAVE_URL") or "https://www.bing.com/",
             smtp_url=validate_smtp_url(env.get("INTAKE_SMTP_URL") or None),
             mail_from=validate_mail_from(env.get("INTAKE_MAIL_FROM") or "alerts@intake.invalid"),
+            webhook_allow_private=(env.get("INTAKE_WEBHOOK_ALLOW_PRIVATE") or "").lower()
+            in ("1", "true", "yes"),
         )
 
 

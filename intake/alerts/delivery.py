@@ -9,9 +9,11 @@ it with backoff; the webhook-id / digest id stays the same across retries.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -33,6 +35,7 @@ from intake.cases.models import Case
 from intake.db import utcnow
 from intake.errors import IntakeError
 from intake.ext import database_of, jobs_of, settings_of
+from intake.jobs import coalesced_started
 from intake.settings import Settings
 from intake.supplychain.models import BuyerOrg, Facility
 
@@ -76,19 +79,24 @@ def mark_due(session: Session, *, now: dt.datetime) -> list[Batch]:
 
 
 def deliver_due(now: dt.datetime | None = None) -> int:
-    """The batch job (run it every hour, e.g. from cron or a scheduler): deliver every alert
-    whose batch time has come. Returns how many alerts were delivered."""
+    """The batch job (queue it every hour, e.g. ``enqueue_coalesced`` from a scheduler):
+    deliver every alert whose batch time has come. Returns how many alerts were delivered.
+
+    The sends are queued inside the transaction that marks the alerts delivered: if the
+    queue cannot take them, nothing is marked and the next run tries again (a job that ran
+    meanwhile is not repeated for webhooks: their id marks them done)."""
+    coalesced_started("intake.alerts.delivery.deliver_due")
     when = now or utcnow()
+    queue = jobs_of()
     with database_of().transaction() as session:
         batches = mark_due(session, now=when)
-    queue = jobs_of()
-    for batch in batches:
-        queue.enqueue("intake.alerts.delivery.send_digest", org_id=batch.buyer_org_id,
-                      digest_id=f"digest_{uuid.uuid4().hex}", count=len(batch.alert_ids))
-        for alert_id in batch.alert_ids:
-            for webhook_id in batch.webhook_ids:
-                queue.enqueue("intake.alerts.delivery.deliver_webhook", alert_id=str(alert_id),
-                              webhook_id=webhook_id)
+        for batch in batches:
+            queue.enqueue("intake.alerts.delivery.send_digest", org_id=batch.buyer_org_id,
+                          digest_id=f"digest_{uuid.uuid4().hex}", count=len(batch.alert_ids))
+            for alert_id in batch.alert_ids:
+                for webhook_id in batch.webhook_ids:
+                    queue.enqueue("intake.alerts.delivery.deliver_webhook",
+                                  alert_id=str(alert_id), webhook_id=webhook_id)
     return sum(len(batch.alert_ids) for batch in batches)
 
 
@@ -231,11 +239,26 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
 
 
-def post_signed(url: str, *, secret: bytes, message_id: str, body: str,
-                timeout: float) -> tuple[int | None, str | None]:
+def public_host(host: str, port: int) -> bool:
+    """True if every address ``host`` resolves to is a public one: a buyer's endpoint must
+    not make us call our own network (metadata services, Redis, the database)."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(
+        ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]).is_global for info in infos)
+
+
+def post_signed(url: str, *, secret: bytes, message_id: str, body: str, timeout: float,
+                allow_private: bool = False) -> tuple[int | None, str | None]:
     """POST ``body`` signed per Standard Webhooks; (status code, short error or None)."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return None, "bad_url"
+    default_port = 443 if parts.scheme == "https" else 80
+    if not allow_private and not public_host(parts.hostname, parts.port or default_port):
+        return None, "private_address"
     sent_at = dt.datetime.now(dt.UTC)
     signature = Webhook(secret).sign(message_id, sent_at, body)
     request = urllib.request.Request(url, data=body.encode(), method="POST", headers={  # noqa: S310
@@ -280,7 +303,8 @@ def deliver_webhook(alert_id: str, webhook_id: int) -> None:
         body = json.dumps(alert_payload(session, alert, public_url=settings.public_url),
                           ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     status, error = post_signed(url, secret=secret, message_id=message_id, body=body,
-                                timeout=settings.webhook_timeout)
+                                timeout=settings.webhook_timeout,
+                                allow_private=settings.webhook_allow_private)
     _record(org_id=org_id, alert_id=aid, channel=DeliveryChannel.WEBHOOK,
             message_id=message_id, ok=error is None, status_code=status, error=error)
     if error is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.accounts.guard import DeskLocked, monitor_required, signed_in
@@ -78,6 +79,11 @@ def _change(desk_id: int, case_id: str, change: Change) -> ResponseReturnValue:
     except AlertRejected as exc:
         db.rollback()
         return _case_page(desk, cid, error=f"No buyer was alerted: {exc}.", status=400)
+    except IntegrityError:  # another monitor alerted the same buyer at the same moment
+        db.rollback()
+        return _case_page(desk, cid, error="No buyer was alerted: another monitor alerted "
+                                           "buyers of this case just now. Check the list.",
+                          status=409)
     db.commit()
     flash(message)
     return redirect(url_for("cases.case_page", desk_id=desk.id, case_id=cid)), 303

@@ -149,6 +149,7 @@ def _median_of(histogram: Sequence[tuple[int, int]]) -> float:
     """The median of values given as (value, how many times)."""
     total = sum(n for _, n in histogram)
     ordered = sorted(histogram)
+
     def nth(index: int) -> int:
         seen = 0
         for value, n in ordered:
@@ -156,6 +157,7 @@ def _median_of(histogram: Sequence[tuple[int, int]]) -> float:
             if index < seen:
                 return value
         raise IndexError(index)
+
     if total % 2:
         return float(nth(total // 2))
     return (nth(total // 2 - 1) + nth(total // 2)) / 2

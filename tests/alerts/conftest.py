@@ -112,10 +112,12 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def settings(settings: Settings, mailbox: Mailbox) -> Settings:
-    """The shared test settings with SMTP on the loopback server and a short webhook timeout."""
+    """The shared test settings with SMTP on the loopback server, a short webhook timeout,
+    and webhooks allowed to reach 127.0.0.1."""
     return dataclasses.replace(
         settings, smtp_url=f"smtp://127.0.0.1:{mailbox.port}",  # type: ignore[attr-defined]
-        mail_from="alerts@intake.test", webhook_timeout=WEBHOOK_TIMEOUT)
+        mail_from="alerts@intake.test", webhook_timeout=WEBHOOK_TIMEOUT,
+        webhook_allow_private=True)  # the test endpoints listen on 127.0.0.1
 
 
 # --- buyers, contracts and cases ------------------------------------------------------------

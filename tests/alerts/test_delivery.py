@@ -319,3 +319,47 @@ def test_webhook_secret_is_stored_only_sealed(db: Database, settings: Settings) 
         raw = service.webhook_secret(hook, secret_key=settings.secret_key)
         assert secret == "whsec_" + __import__("base64").b64encode(raw).decode()
         assert raw not in hook.secret_sealed
+
+
+def test_batch_job_queued_by_name_delivers_what_is_due(
+    app: Flask, db: Database, desks: DeskWorld, settings: Settings, mailbox: Mailbox,
+) -> None:
+    with db.transaction() as session:
+        contract(session, buyer(session, "City of Aston"), desks.factory_a.id,
+                 starts=dt.date(2020, 1, 1))
+    case_id = ready_case(db, desks)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    with db.transaction() as session:
+        service.alert_case(session, desk_id=desks.a.desk.id, case_id=case_id,
+                           desk_key=desks.a.key, actor_id=desks.alice.account_id, now=long_ago)
+    app.extensions["intake.jobs"].enqueue_coalesced("intake.alerts.delivery.deliver_due")
+    run_jobs(app)
+    run_jobs(app)  # the sends the batch queued
+    assert delivered_at(db, case_id) != [None]
+    assert len(mailbox.messages) == 1
+
+
+def test_webhook_to_a_private_address_is_refused_unless_allowed(
+    app: Flask, db: Database, desks: DeskWorld, settings: Settings, receiver: Receiver,
+) -> None:
+    app.extensions["intake.settings"] = dataclasses.replace(settings,
+                                                            webhook_allow_private=False)
+    alerted(db, desks, settings, url=receiver.url)
+    deliver(app, BATCH)
+    assert receiver.received == []
+    tries = attempts(db, DeliveryChannel.WEBHOOK)
+    assert tries and {(t.ok, t.error) for t in tries} == {(False, "private_address")}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "192.168.0.1",
+                                  "::1", "localhost"])
+def test_private_or_unknown_hosts_are_not_public(host: str) -> None:
+    from intake.alerts.delivery import public_host
+
+    assert not public_host(host, 443)
+
+
+def test_public_address_is_public() -> None:
+    from intake.alerts.delivery import public_host
+
+    assert public_host("93.184.215.14", 443)  # a literal address: no DNS lookup needed

@@ -12,6 +12,7 @@ from crypto.keys import PublicKey
 from intake.accounts.models import Desk
 from intake.db import Database
 from intake.remedy.models import Verdict, WorkerVerdict
+from intake.reports.service import verdict_context
 from intake.triage.replies import reply
 from tests.buyers.conftest import SUMMARY, BuyerWorld, add_alert
 from tests.monitor.conftest import Browser, submit
@@ -53,11 +54,14 @@ def test_no_buyer_page_shows_anything_but_what_was_written_for_buyers(
                         review_form(page)).status_code == 303
     with db.transaction() as session:
         key = PublicKey.from_bytes(session.get_one(Desk, desks.a.desk.id).public_key)
+        verdict_id = uuid.uuid4()
         session.add(WorkerVerdict(
-            case_id=uuid.UUID(case_id), report_id=uuid.UUID(report_id), verdict=Verdict.NO,
-            comment_sealed=seal(VERDICT.encode(), [key], context=b"verdict"), channel="web"))
+            id=verdict_id, case_id=uuid.UUID(case_id), report_id=uuid.UUID(report_id),
+            verdict=Verdict.NO, channel="web", comment_sealed=seal(
+                VERDICT.encode(), [key], context=verdict_context(verdict_id))))
     alert = add_alert(db, case_id, buyers.westhaven, count=1)
-    browser.get(case_url(desks, case_id))
+    desk_page = browser.get(case_url(desks, case_id)).get_data(as_text=True)
+    assert all(planted in desk_page for planted in (WORDS, REPLY, TITLE, NOTE))  # planted
     browser.post(case_url(desks, case_id, "/remedy/actions"),
                  {"description": "Pay the back wages", "owner": "supplier"})
     browser.post(case_url(desks, case_id, "/thread"), {"body": "The desk is on it."})

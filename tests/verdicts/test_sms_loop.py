@@ -171,6 +171,20 @@ def test_a_failed_send_is_retried_and_sent_once(
     assert phone.text("1")[0] == malay(sms_app, prompts.VERDICT_THANKS)
 
 
+def test_a_report_in_progress_is_not_taken_over_by_the_question(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        twilio: TwilioFake) -> None:
+    report_by_sms(phone)
+    case = open_case(db, numbers, sms_reports(db))
+    phone.text("MY4821")  # the same worker begins a new report meanwhile
+    browser.login(numbers.alice)
+    ask(browser, numbers, case)
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 1  # asked all the same; the answer may come on the web
+    assert phone.text("3") == [malay(sms_app, prompts.DETAILS)]  # 3 = Safety, as it was
+    assert verdicts(db) == []
+
+
 def _case_id(db: Database) -> str:
     from intake.cases.models import Case
 

@@ -1,0 +1,31 @@
+"""The alert batch is queued by a periodic scheduler (``intake worker`` / embedded serve)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flask import Flask
+
+from intake import schedule
+
+
+def test_scheduler_queues_the_alert_batch_at_once_and_stops(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[str] = []
+    queue = app.extensions["intake.jobs"]
+    monkeypatch.setattr(queue, "enqueue_coalesced", queued.append)
+    stop = threading.Event()
+    done = threading.Event()
+    original = stop.wait
+
+    def wait_once(timeout: float | None = None) -> bool:
+        done.set()  # the loop queued its first run and now waits for the interval
+        stop.set()
+        return original(0)
+
+    monkeypatch.setattr(stop, "wait", wait_once)
+    schedule.start_periodic(app, stop)
+    assert done.wait(10)
+    assert queued == [schedule.DELIVER_ALERTS]
