@@ -75,6 +75,7 @@ class PlanItem:
 class BuyerActionItem:
     action: BuyerAction
     buyer_name: str
+    for_action: str | None  # the plan action it answers, if any
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,13 @@ def plan(session: Session, case_id: uuid.UUID, *, today: dt.date | None = None) 
 def buyer_actions(session: Session, case_id: uuid.UUID, *,
                   buyer_org_id: int | None = None) -> list[BuyerActionItem]:
     """What buyers recorded they did, oldest first; one organisation's only when given."""
-    query = (select(BuyerAction, BuyerOrg.name)
+    query = (select(BuyerAction, BuyerOrg.name, RemedyAction.description)
              .join(BuyerOrg, BuyerOrg.id == BuyerAction.buyer_org_id)
+             .outerjoin(RemedyAction, RemedyAction.id == BuyerAction.remedy_action_id)
              .where(BuyerAction.case_id == case_id))
     if buyer_org_id is not None:
         query = query.where(BuyerAction.buyer_org_id == buyer_org_id)
-    return [BuyerActionItem(action, name) for action, name in session.execute(
+    return [BuyerActionItem(action, name, planned) for action, name, planned in session.execute(
         query.order_by(BuyerAction.taken_on, BuyerAction.id))]
 
 

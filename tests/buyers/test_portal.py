@@ -10,12 +10,13 @@ import uuid
 
 from sqlalchemy import func, select
 
-from intake.accounts.models import Desk
+from intake.accounts.models import Account, Desk
 from intake.alerts.models import Alert, BuyerWebhook, ThreadMessage
 from intake.audit.models import AuditEvent
 from intake.cases.models import Case
 from intake.db import Database, today
 from intake.remedy.models import BuyerAction, RemedyAction
+from intake.supplychain.models import Facility
 from tests.buyers.conftest import SUMMARY, BuyerWorld, add_alert, approved_case
 from tests.monitor.conftest import Browser
 from tests.monitor.test_cases import case_url
@@ -78,12 +79,24 @@ def test_buyer_sees_only_delivered_alerts_of_their_organisation(
     assert other_browser.get(alert_url(theirs)).status_code == 404
 
 
+def test_alerts_are_listed_newest_delivery_first(
+    browser: Browser, other_browser: Browser, buyers: BuyerWorld, db: Database
+) -> None:
+    first_case, _ = approved_case(browser, buyers.desks, db)
+    second_case, _ = approved_case(browser, buyers.desks, db)
+    older = add_alert(db, first_case, buyers.westhaven,
+                      delivered=dt.datetime(2026, 3, 2, 6, tzinfo=dt.UTC))
+    newer = add_alert(db, second_case, buyers.westhaven,
+                      delivered=dt.datetime(2026, 3, 3, 6, tzinfo=dt.UTC))
+    sign_in(other_browser, buyers.buyer_a)
+    listing = other_browser.get("/buyer/").get_data(as_text=True)
+    assert listing.index(alert_url(newer)) < listing.index(alert_url(older))
+
+
 def test_alert_page_shows_the_approved_summary_facility_and_month(
     browser: Browser, other_browser: Browser, buyers: BuyerWorld, db: Database
 ) -> None:
     with db.transaction() as session:
-        from intake.supplychain.models import Facility
-
         session.get_one(Facility, buyers.desks.factory_a.id).os_id = "MY2026000ABCDEF"
     case_id, _ = approved_case(browser, buyers.desks, db)
     alert = add_alert(db, case_id, buyers.westhaven, count=4)
@@ -284,7 +297,8 @@ def test_buyer_records_an_action_for_a_plan_item(
         "kind": "contract_clause", "description": "Invoked clause 14 of our contract",
         "evidence": "Letter of 3 March", "remedy_action": str(plan_item.id)})
     assert response.status_code == 303
-    assert "Invoked clause 14" in other_browser.get(alert_url(alert_a)).get_data(as_text=True)
+    page = other_browser.get(alert_url(alert_a)).get_data(as_text=True)
+    assert "Invoked clause 14" in page and "for the plan's action “Pay the back wages”" in page
     desk_page = browser.get(case_url(buyers.desks, case_id)).get_data(as_text=True)
     assert "City of Westhaven: Used a contract clause" in desk_page
     sign_in(third_browser, buyers.buyer_b)
@@ -408,3 +422,31 @@ def test_a_bad_webhook_url_gets_400_and_saves_nothing(
         other_browser.get("/buyer/webhooks")
         assert other_browser.post("/buyer/webhooks", {"url": url}).status_code == 400, url
     assert count(db, BuyerWebhook) == 0
+
+
+# --- forms and accounts ---------------------------------------------------------------------
+
+
+def test_a_stale_form_gets_a_clear_message_and_saves_nothing(
+    browser: Browser, other_browser: Browser, buyers: BuyerWorld, db: Database
+) -> None:
+    case_id, _ = approved_case(browser, buyers.desks, db)
+    alert = add_alert(db, case_id, buyers.westhaven)
+    sign_in(other_browser, buyers.buyer_a)
+    other_browser.token = "stale"
+    response = other_browser.post(alert_url(alert, "/thread"), {"body": "Hello"})
+    assert response.status_code == 400 and "Nothing was saved" in response.get_data(
+        as_text=True)
+    assert count(db, ThreadMessage) == 0
+
+
+def test_a_buyer_account_without_an_organisation_sees_nothing(
+    browser: Browser, other_browser: Browser, buyers: BuyerWorld, db: Database
+) -> None:
+    case_id, _ = approved_case(browser, buyers.desks, db)
+    alert = add_alert(db, case_id, buyers.westhaven)
+    with db.transaction() as session:
+        session.get_one(Account, buyers.buyer_a.account_id).buyer_org_id = None
+    sign_in(other_browser, buyers.buyer_a)
+    assert other_browser.get("/buyer/").status_code == 404
+    assert other_browser.get(alert_url(alert)).status_code == 404

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from intake.cases.models import Case, CaseStatus
 from intake.cases.service import create_case
 from intake.db import Database
 from intake.remedy import service
@@ -118,3 +119,16 @@ def test_another_desks_case_is_not_found(db: Database, desks: DeskWorld) -> None
         service.add_action(session, desk_id=desks.b.desk.id, case_id=case_id,
                            description="x", owner=ActionOwner.DESK, buyer_org_id=None,
                            due_on=None, evidence="", actor_id=desks.bella.account_id)
+
+
+def test_the_plan_of_a_closed_case_cannot_change(db: Database, desks: DeskWorld) -> None:
+    case_id = a_case(db, desks)
+    action_id = add(db, desks, case_id)
+    with db.transaction() as session:
+        session.get_one(Case, case_id).status = CaseStatus.CLOSED_OTHER
+    with pytest.raises(service.RemedyRejected):
+        add(db, desks, case_id)
+    with db.transaction() as session, pytest.raises(service.RemedyRejected):
+        service.set_action_status(session, desk_id=desks.a.desk.id, case_id=case_id,
+                                  action_id=action_id, status=ActionStatus.DONE,
+                                  actor_id=desks.alice.account_id)

@@ -22,9 +22,9 @@ from intake.remedy.verdicts import VERDICT_KIND
 from intake.reports.service import verdict_context
 from tests import leaks
 from tests.monitor.conftest import Browser, DeskWorld
-from tests.sms.conftest import MY_NUMBER, Phone, run_jobs
+from tests.sms.conftest import Phone, run_jobs
 from tests.twilio_fake import TwilioFake
-from tests.verdicts.conftest import ask, open_case, report_by_sms, sms_reports
+from tests.verdicts.conftest import VERDICT_NUMBER, ask, open_case, report_by_sms, sms_reports
 
 CANARY = "CANARY-VERDICT the supervisor still takes our pay"
 
@@ -57,7 +57,7 @@ def test_the_question_reaches_the_phone_in_the_workers_language(
         twilio: TwilioFake) -> None:
     asked_by_sms(sms_app, db, numbers, phone, browser)
     [sent] = twilio.created()
-    assert sent.form["To"] == phone.number and sent.form["From"] == MY_NUMBER
+    assert sent.form["To"] == phone.number and sent.form["From"] == VERDICT_NUMBER
     assert sent.form["Body"] == malay(sms_app, prompts.VERDICT_QUESTION,
                                       name="Penang Circuit Assembly")
     assert sent.form["Body"].startswith("Adakah masalah di Penang Circuit Assembly")
@@ -139,7 +139,7 @@ def test_the_verdict_step_waits_two_weeks(
         asked_at = session.scalars(select(Conversation)).one().updated_at
     later = asked_at + waited
     with sms_app.test_request_context(), db.transaction() as session:
-        handle(session, Inbound(sender=phone.number, to=MY_NUMBER, body="3"),
+        handle(session, Inbound(sender=phone.number, to=VERDICT_NUMBER, body="3"),
                pepper=phone.settings.pepper, profile=TEST_FAST, now=later)
     assert (len(verdicts(db)) == 1) is recorded
 
