@@ -63,7 +63,8 @@ def _init_desk(app: Flask) -> None:
     from intake.accounts.guard import set_key_cookie
     from intake.accounts.views import auth
     from intake.alerts.views import alerts
-    from intake.api.views import api, tokens
+    from intake.api.token_views import tokens
+    from intake.api.views import api
     from intake.buyers.views import buyer
     from intake.cases.views import cases
     from intake.dashboards.views import dashboards

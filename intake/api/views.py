@@ -21,26 +21,18 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     g,
     jsonify,
-    redirect,
-    render_template,
     request,
-    url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError
 from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from intake.accounts.guard import DeskLocked, monitor_required, signed_in
-from intake.accounts.models import Desk
-from intake.accounts.views import stale_form
 from intake.api import MAX_QUEUE_LIMIT
 from intake.api import tokens as api_tokens
 from intake.api.openapi import document
-from intake.api.tokens import ApiCaller, TokenInvalid, TokenNotFound, TokenRejected
+from intake.api.tokens import ApiCaller, TokenInvalid
 from intake.cases.models import CaseStatus
 from intake.cases.service import CaseNotFound, CaseRow, CaseView, list_cases, open_case
 from intake.errors import IntakeError
@@ -68,10 +60,8 @@ from intake.triage.service import (
     triage_row,
 )
 from intake.triage.taxonomy import DESK_CATEGORIES, MAX_TAG_CHARS, MAX_TAGS, NO_ACTION_REASONS
-from intake.triage.views import member_desk
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-tokens = Blueprint("tokens", __name__, url_prefix="/monitor")
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_json"})
@@ -511,60 +501,3 @@ def case(case_id: str) -> ResponseReturnValue:
 @api.get("/openapi.json")
 def openapi_json() -> ResponseReturnValue:
     return document()
-
-
-# --- the tokens page (monitor UI) -----------------------------------------------------------
-
-
-tokens.register_error_handler(CSRFError, stale_form)
-
-
-def _tokens_page(desk: Desk, *, new_token: str | None = None, error: str | None = None,
-                 name: str = "", status: int = 200) -> ResponseReturnValue:
-    rows = api_tokens.desk_tokens(database_of().session(), desk.id)
-    return render_template("monitor/tokens.html", desk=desk, rows=rows, new_token=new_token,
-                           error=error, name=name, max_name=api_tokens.MAX_NAME_CHARS), status
-
-
-@tokens.get("/d/<int:desk_id>/tokens")
-@monitor_required
-def token_list(desk_id: int) -> ResponseReturnValue:
-    return _tokens_page(member_desk(desk_id))
-
-
-@tokens.post("/d/<int:desk_id>/tokens")
-@monitor_required
-def token_create(desk_id: int) -> ResponseReturnValue:
-    """The token is shown on this page once and kept nowhere (not in the session either)."""
-    desk = member_desk(desk_id)
-    monitor = signed_in()
-    db = database_of().session()
-    name = request.form.get("name", "")[: api_tokens.MAX_NAME_CHARS * 4]
-    try:
-        issued = api_tokens.issue(db, account=monitor.account, desk_id=desk.id,
-                                  desk_key=monitor.desk_key(desk.id), name=name)
-    except TokenRejected as exc:
-        db.rollback()
-        return _tokens_page(desk, error=str(exc).capitalize() + ".", name=name, status=400)
-    except DeskLocked:
-        db.rollback()
-        return _tokens_page(desk, error="This desk's key is not unlocked in this session. "
-                                        "Sign out and in again.", name=name, status=409)
-    db.commit()
-    return _tokens_page(desk, new_token=issued.text)
-
-
-@tokens.post("/d/<int:desk_id>/tokens/<int:token_id>/revoke")
-@monitor_required
-def token_revoke(desk_id: int, token_id: int) -> ResponseReturnValue:
-    desk = member_desk(desk_id)
-    db = database_of().session()
-    try:
-        api_tokens.revoke(db, desk_id=desk.id, token_id=token_id, actor_id=signed_in().account.id)
-    except TokenNotFound:
-        db.rollback()
-        return render_template("monitor/message.html", title="Not found",
-                               text="There is no such token in this desk."), 404
-    db.commit()
-    flash("Revoked. The token stopped working now.")
-    return redirect(url_for("tokens.token_list", desk_id=desk.id)), 303
