@@ -148,10 +148,10 @@ def verdict_counts(session: Session, case_id: uuid.UUID) -> dict[Verdict, int]:
 
 
 def shown_count(count: int, k: int) -> str:
-    """A count as buyers and the desk see it: below ``k`` it is only "<k".
+    """A count on the verdict panel and dashboards: below ``k`` it is only "<k".
 
-    Local stand-in for ``intake.alerts.service.shown_count`` (same rule): replace the body
-    with a call to it once that exists.
+    The rule of ``intake.alerts.service.shown_count`` (which words it "fewer than k" for
+    alert pages), in the short form the case page and dashboards use.
     """
     return f"<{k}" if count < k else str(count)
 
