@@ -66,6 +66,7 @@ def _init_desk(app: Flask) -> None:
     from intake.api.token_views import tokens
     from intake.api.views import api
     from intake.buyers.views import buyer
+    from intake.supplychain.views import admin
     from intake.cases.views import cases
     from intake.dashboards.views import dashboards
     from intake.headers import register_desk_headers
@@ -74,7 +75,7 @@ def _init_desk(app: Flask) -> None:
     from intake.triage.views import triage
 
     for blueprint in (auth, triage, cases, alerts, tokens, api, buyer, dashboards, verdicts,
-                      remedy):
+                      remedy, admin):
         app.register_blueprint(blueprint)
     app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
     app.after_request(set_key_cookie)

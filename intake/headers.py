@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 
 DESK_BLUEPRINTS = frozenset({"auth", "triage", "cases", "alerts", "tokens", "api", "buyer",
-                             "dashboards", "remedy"})
+                             "dashboards", "remedy", "admin", "verdicts"})
 DESK_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"

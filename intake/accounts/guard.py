@@ -174,6 +174,11 @@ def account_required(view: F) -> F:
     return _role_required(view, frozenset(Role))
 
 
+def admin_required(view: F) -> F:
+    """Only a fully signed-in platform admin."""
+    return _role_required(view, frozenset({Role.ADMIN}))
+
+
 def buyer_required(view: F) -> F:
     """Only a fully signed-in member of a buyer organisation."""
     return _role_required(view, frozenset({Role.BUYER}))

@@ -24,7 +24,8 @@ from intake.db import today as utc_today
 from intake.db import utcnow
 from intake.errors import IntakeError
 from intake.remedy import service as remedy
-from intake.remedy.models import BuyerAction, BuyerActionKind, RemedyAction
+from intake.remedy.models import BuyerAction, BuyerActionKind, RemedyAction, Verdict
+from intake.remedy.verdicts import remedied_but_no, shown_counts, verdict_counts
 from intake.reports.models import Severity
 from intake.supplychain.models import BuyerOrg, Facility
 
@@ -63,6 +64,8 @@ class AlertPage:
     plan: list[remedy.PlanItem]
     own_actions: list[remedy.BuyerActionItem]
     thread: list[remedy.ThreadItem]
+    verdicts: dict[Verdict, str] | None  # counts through the k gate, once workers were asked
+    remedied_but_no: bool
 
 
 def month_of(case: Case) -> str:
@@ -109,6 +112,9 @@ def alert_page(session: Session, *, buyer_org_id: int, alert_id: uuid.UUID,
         plan=remedy.plan(session, case.id, today=today),
         own_actions=remedy.buyer_actions(session, case.id, buyer_org_id=buyer_org_id),
         thread=remedy.thread(session, case.id),
+        verdicts=(shown_counts(verdict_counts(session, case.id), k)
+                  if case.verdict_requested_on else None),
+        remedied_but_no=remedied_but_no(session, case),
     )
 
 

@@ -24,7 +24,7 @@ from intake.cases.views import STATUS_LABELS
 from intake.errors import IntakeError
 from intake.ext import db_session, settings_of
 from intake.remedy import service as remedy
-from intake.remedy.models import BuyerActionKind
+from intake.remedy.models import BuyerActionKind, Verdict
 from intake.remedy.service import RemedyNotFound, RemedyRejected
 from intake.triage.taxonomy import DESK_CATEGORIES, SEVERITY_GUIDE
 
@@ -90,7 +90,7 @@ def _alert_page(alert_id: uuid.UUID, *, error: str | None = None,
                 kept: Mapping[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
     page = service.alert_page(db_session(), buyer_org_id=_org(), alert_id=alert_id)
     return render_template(
-        "buyer/alert.html", a=page, error=error, kept=kept or {},
+        "buyer/alert.html", a=page, error=error, kept=kept or {}, verdict=Verdict,
         max_message=remedy.MAX_MESSAGE_CHARS, max_text=remedy.MAX_ACTION_CHARS,
         **_common()), status
 

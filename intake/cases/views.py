@@ -198,7 +198,7 @@ def _case_page(desk: Desk, case_id: uuid.UUID, *, error: str | None = None,
 Change = Callable[[Session, Desk, uuid.UUID], str]
 
 
-def _change(desk_id: int, case_id: str, change: Change, *,
+def change_case(desk_id: int, case_id: str, change: Change, *,
             kept: Mapping[str, str] | None = None) -> ResponseReturnValue:
     """Run one change of a case in one transaction: commit and say what happened, or roll
     back and show the case again with the reason (400)."""
@@ -231,7 +231,7 @@ def link(desk_id: int, case_id: str) -> ResponseReturnValue:
             return "One report was added to the case."
         return f"{added} reports were added to the case."
 
-    return _change(desk_id, case_id, change, kept={"reports": text})
+    return change_case(desk_id, case_id, change, kept={"reports": text})
 
 
 @cases.post("/d/<int:desk_id>/cases/<case_id>/reports/<report_id>/unlink")
@@ -246,7 +246,7 @@ def unlink(desk_id: int, case_id: str, report_id: str) -> ResponseReturnValue:
                               actor_id=signed_in().account.id)
         return "The report was taken out of the case and is back in the triage queue."
 
-    return _change(desk_id, case_id, change)
+    return change_case(desk_id, case_id, change)
 
 
 @cases.post("/d/<int:desk_id>/cases/<case_id>/notes")
@@ -259,7 +259,7 @@ def add_note(desk_id: int, case_id: str) -> ResponseReturnValue:
                          actor_id=signed_in().account.id)
         return "Note saved, sealed to the desk."
 
-    return _change(desk_id, case_id, change, kept={"note": text})
+    return change_case(desk_id, case_id, change, kept={"note": text})
 
 
 @cases.post("/d/<int:desk_id>/cases/<case_id>/status")
@@ -272,7 +272,7 @@ def set_status(desk_id: int, case_id: str) -> ResponseReturnValue:
                            desk_key=monitor.desk_key(desk.id), actor_id=monitor.account.id)
         return f"Status: {STATUS_LABELS[status]}."
 
-    return _change(desk_id, case_id, change)
+    return change_case(desk_id, case_id, change)
 
 
 @cases.post("/d/<int:desk_id>/cases/<case_id>/summary")
@@ -293,7 +293,7 @@ def save_summary(desk_id: int, case_id: str) -> ResponseReturnValue:
             return "Summary saved. Review the proposed redaction below."
         return f"Summary saved. Review the {count} proposed redactions below."
 
-    return _change(desk_id, case_id, change, kept={"summary": text, "names": names})
+    return change_case(desk_id, case_id, change, kept={"summary": text, "names": names})
 
 
 @cases.post("/d/<int:desk_id>/cases/<case_id>/summary/review")
@@ -312,4 +312,4 @@ def review_summary(desk_id: int, case_id: str) -> ResponseReturnValue:
             return "Review saved. One proposed redaction still needs a decision."
         return f"Review saved. {left} proposed redactions still need a decision."
 
-    return _change(desk_id, case_id, change)
+    return change_case(desk_id, case_id, change)

@@ -17,7 +17,7 @@ from intake.accounts.views import stale_form
 from intake.cases.models import Case
 from intake.cases.panels import case_panel
 from intake.cases.service import CaseNotFound
-from intake.cases.views import _change, locked, not_found
+from intake.cases.views import change_case, locked, not_found
 from intake.ext import jobs_of
 from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.remedy import verdicts as service
@@ -52,7 +52,7 @@ def ask(desk_id: int, case_id: str) -> ResponseReturnValue:
         return (f"The workers of {asked[0].reports} report(s) are asked whether the problem "
                 f"was fixed: {by_text}, and all on their follow-up page.")
 
-    response = _change(desk_id, case_id, change)
+    response = change_case(desk_id, case_id, change)
     for outbound_id in asked[0].texts if asked else []:  # only once committed
         jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
     return response

@@ -17,7 +17,7 @@ from crypto.receipts import format_receipt
 from intake import once
 from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.members import active_members
-from intake.accounts.models import Desk
+from intake.accounts.models import Desk, Role
 from intake.accounts.views import stale_form
 from intake.audit.service import desk_events
 from intake.ext import db_session, jobs_of, settings_of
@@ -86,7 +86,8 @@ def home() -> ResponseReturnValue:
         select(Desk).where(Desk.id.in_(monitor.desk_ids)).order_by(Desk.name)))
     if len(desks) == 1:
         return redirect(url_for("triage.queue", desk_id=desks[0].id))
-    return render_template("monitor/home.html", desks=desks)
+    return render_template("monitor/home.html", desks=desks,
+                           is_admin=monitor.account.role is Role.ADMIN)
 
 
 def _enum(kind: type[TriageStatus] | type[Channel], value: str | None):  # type: ignore[no-untyped-def]

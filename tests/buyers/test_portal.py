@@ -450,3 +450,28 @@ def test_a_buyer_account_without_an_organisation_sees_nothing(
     sign_in(other_browser, buyers.buyer_a)
     assert other_browser.get("/buyer/").status_code == 404
     assert other_browser.get(alert_url(alert)).status_code == 404
+
+
+def test_buyer_sees_the_workers_verdicts_only_through_the_k_gate(
+    browser: Browser, other_browser: Browser, buyers: BuyerWorld, db: Database
+) -> None:
+    from intake.cases.models import Case, CaseStatus
+    from intake.remedy.models import Verdict, WorkerVerdict
+
+    case_id, reports = approved_case(browser, buyers.desks, db, count=4)
+    alert = add_alert(db, case_id, buyers.westhaven, count=4)
+    with db.transaction() as session:
+        case = session.get_one(Case, uuid.UUID(case_id))
+        case.verdict_requested_on = today()
+        case.status = CaseStatus.CLOSED_REMEDIED
+        answers = [Verdict.NO, Verdict.NO, Verdict.NO, Verdict.YES]
+        for report_id, answer in zip(reports, answers, strict=True):
+            session.add(WorkerVerdict(id=uuid.uuid4(), case_id=case.id,
+                                      report_id=uuid.UUID(report_id), verdict=answer,
+                                      channel="web"))
+    sign_in(other_browser, buyers.buyer_a)
+    page = other_browser.get(alert_url(alert)).get_data(as_text=True)
+    answers_part = page.split('id="verdicts-h"')[1].split("</section>")[0]
+    assert "<dd>3</dd>" in answers_part  # three said no: at k, shown
+    assert "<dd>1</dd>" not in answers_part and "&lt;3" in answers_part  # one yes: suppressed
+    assert "most workers who answered said the problem was not fixed" in page

@@ -117,6 +117,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "remedy.thread_visibility": ("POST", "/monitor/d/{desk}/cases/{case}/thread/"
                                  f"{uuid.UUID(int=1)}/visibility", {"hidden": "1"},
                                  {**DESK_PAGE, "member_a": 404}),
+    # platform admin (other roles never see it)
+    "admin.import_page": ("GET", "/monitor/admin/import", {}, {**DESK_PAGE, "member_a": 404}),
     "api.openapi_json": ("GET", "/api/v1/openapi.json", {}, API_PUBLIC),
     "api.queue": ("GET", "/api/v1/queue", {}, API_LIST),
     "api.cases": ("GET", "/api/v1/cases", {}, API_LIST),
