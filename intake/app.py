@@ -66,12 +66,12 @@ def _init_desk(app: Flask) -> None:
     from intake.api.token_views import tokens
     from intake.api.views import api
     from intake.buyers.views import buyer
-    from intake.supplychain.views import admin
     from intake.cases.views import cases
     from intake.dashboards.views import dashboards
     from intake.headers import register_desk_headers
     from intake.remedy.verdict_views import verdicts
     from intake.remedy.views import remedy
+    from intake.supplychain.views import admin
     from intake.triage.views import triage
 
     for blueprint in (auth, triage, cases, alerts, tokens, api, buyer, dashboards, verdicts,
