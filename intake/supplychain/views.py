@@ -37,11 +37,11 @@ def _page(status: int = 200, **context: object) -> ResponseReturnValue:
 @admin_required
 def import_page() -> ResponseReturnValue:
     if request.method == "GET":
-        return _page(400, )
+        return _page()
     try:
         kind = Kind(request.form.get("kind", ""))
     except ValueError:
-        return _page(error="Choose what the file holds.")
+        return _page(400, error="Choose what the file holds.")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _page(400, error="Choose a CSV file to import.", kind=kind)
@@ -53,8 +53,9 @@ def import_page() -> ResponseReturnValue:
         return _page(400, error=f"Nothing was imported: {exc}.", kind=kind)
     except ImportRejected as exc:
         db.rollback()
-        return _page(400, error=f"Nothing was imported: {exc}. Correct them and import the whole "
-                           "file again.", problems=[str(e) for e in exc.errors[:MAX_SHOWN_ERRORS]],
+        return _page(400, error=f"Nothing was imported: {exc}. Correct them and import the "
+                     "whole file again.",
+                     problems=[str(e) for e in exc.errors[:MAX_SHOWN_ERRORS]],
                      more=max(len(exc.errors) - MAX_SHOWN_ERRORS, 0), kind=kind)
     db.commit()
     return _page(done=counts, kind=kind)
