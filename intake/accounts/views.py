@@ -266,3 +266,26 @@ def member_remove(desk_id: int, membership_id: int) -> ResponseReturnValue:
     db.commit()
     flash("Removed. Their access to the desk key and their sessions ended now.")
     return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+
+
+K_RANGE = range(2, 21)  # below 2 a count of one would be shown; above 20 buyers see nothing
+
+
+@auth.post("/d/<int:desk_id>/settings")
+@monitor_required
+def desk_settings(desk_id: int) -> ResponseReturnValue:
+    """The desk's k (smallest count shown exactly to buyers) and its daily alert batch hour."""
+    desk = _desk_of_member(desk_id)
+    db = db_session()
+    k_text, hour_text = _field("k_threshold", 4), _field("alert_batch_hour", 4)
+    if not (k_text.isascii() and k_text.isdigit() and int(k_text) in K_RANGE
+            and hour_text.isascii() and hour_text.isdigit() and int(hour_text) in range(24)):
+        flash(f"Nothing was changed: k must be {K_RANGE.start} to {K_RANGE.stop - 1} and the "
+              "batch hour 0 to 23.", "error")
+        return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+    desk.k_threshold, desk.alert_batch_hour = int(k_text), int(hour_text)
+    record(db, "desk.settings", actor_id=signed_in().account.id, desk_id=desk.id,
+           detail=f"k={desk.k_threshold} batch_hour={desk.alert_batch_hour}")
+    db.commit()
+    flash("Desk settings saved.")
+    return redirect(url_for("auth.member_list", desk_id=desk.id)), 303

@@ -54,6 +54,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "triage.decide": ("POST", "/monitor/d/{desk}/reports/{report}/triage",
                       {"severity": "serious"}, DESK_PAGE),
     "auth.member_list": ("GET", "/monitor/d/{desk}/members", {}, DESK_PAGE),
+    "auth.desk_settings": ("POST", "/monitor/d/{desk}/settings",
+                           {"k_threshold": "3", "alert_batch_hour": "6"}, DESK_PAGE),
     "auth.member_invite": ("POST", "/monitor/d/{desk}/members/invite",
                            {"email": "x@y.example", "display_name": "X"}, DESK_PAGE),
     "auth.member_approve": ("POST", "/monitor/d/{desk}/members/{membership}/approve", {},

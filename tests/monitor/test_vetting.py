@@ -173,3 +173,23 @@ def test_member_approved_during_a_session_is_told_to_sign_in_again(
     report_id, _ = submit(db, desks.factory_a, "words")
     locked = other_browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
     assert locked.status_code == 403 and "sign in again" in locked.get_data(as_text=True)
+
+
+def test_desk_sets_its_k_and_batch_hour_within_bounds(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    from intake.accounts.models import Desk
+
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}"
+    browser.get(path + "/members")
+    assert browser.post(path + "/settings", {"k_threshold": "5",
+                                             "alert_batch_hour": "9"}).status_code == 303
+    for bad in ({"k_threshold": "1", "alert_batch_hour": "9"},
+                {"k_threshold": "5", "alert_batch_hour": "24"},
+                {"k_threshold": "٣", "alert_batch_hour": "9"}):
+        browser.get(path + "/members")
+        assert browser.post(path + "/settings", bad).status_code == 303
+    with db.transaction() as session:
+        desk = session.get_one(Desk, desks.a.desk.id)
+        assert (desk.k_threshold, desk.alert_batch_hour) == (5, 9)
