@@ -12,13 +12,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake.accounts.guard import DeskLocked, monitor_required, signed_in
+from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.models import Desk
 from intake.accounts.views import stale_form
 from intake.alerts import service
@@ -26,28 +25,13 @@ from intake.alerts.service import AlertRejected
 from intake.cases.models import Case
 from intake.cases.panels import case_panel
 from intake.cases.service import CaseNotFound
-from intake.cases.views import _case_page
+from intake.cases.views import change_case
 from intake.db import utcnow
-from intake.ext import database_of
-from intake.triage.views import member_desk
 
 alerts = Blueprint("alerts", __name__, url_prefix="/monitor")
 alerts.register_error_handler(CSRFError, stale_form)
 
 
-@alerts.errorhandler(CaseNotFound)
-def not_found(_error: CaseNotFound) -> ResponseReturnValue:
-    database_of().session.rollback()
-    return render_template("monitor/message.html", title="Not found",
-                           text="There is no such case in this desk."), 404
-
-
-@alerts.errorhandler(DeskLocked)
-def locked(_error: DeskLocked) -> ResponseReturnValue:
-    database_of().session.rollback()
-    return render_template("monitor/message.html", title="Desk locked",
-                           text="This desk's key is not unlocked in this session. "
-                                "Sign out and sign in again."), 403
 
 
 @case_panel(30)
@@ -71,22 +55,8 @@ Change = Callable[[Session, Desk, uuid.UUID, dt.datetime], str]
 
 
 def _change(desk_id: int, case_id: str, change: Change) -> ResponseReturnValue:
-    desk = member_desk(desk_id)
-    cid = _case_id(case_id)
-    db = database_of().session()
-    try:
-        message = change(db, desk, cid, utcnow())
-    except AlertRejected as exc:
-        db.rollback()
-        return _case_page(desk, cid, error=f"No buyer was alerted: {exc}.", status=400)
-    except IntegrityError:  # another monitor alerted the same buyer at the same moment
-        db.rollback()
-        return _case_page(desk, cid, error="No buyer was alerted: another monitor alerted "
-                                           "buyers of this case just now. Check the list.",
-                          status=409)
-    db.commit()
-    flash(message)
-    return redirect(url_for("cases.case_page", desk_id=desk.id, case_id=cid)), 303
+    return change_case(desk_id, case_id, lambda db, desk, cid: change(db, desk, cid, utcnow()),
+                       rejected=(AlertRejected,), refused="No buyer was alerted")
 
 
 @alerts.post("/d/<int:desk_id>/cases/<case_id>/alerts")

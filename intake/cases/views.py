@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from intake.accounts.guard import DeskLocked, monitor_required, signed_in
+from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.models import Desk
 from intake.accounts.views import stale_form
 from intake.cases import service
@@ -56,19 +57,11 @@ _ID_SEPARATORS = re.compile(r"[\s,;]+")
 cases.register_error_handler(CSRFError, stale_form)
 
 
-@cases.errorhandler(CaseNotFound)
+@cases.app_errorhandler(CaseNotFound)  # also for the other domains' case-page forms
 def not_found(_error: CaseNotFound) -> ResponseReturnValue:
     database_of().session.rollback()
     return render_template("monitor/message.html", title="Not found",
                            text="There is no such case in this desk."), 404
-
-
-@cases.errorhandler(DeskLocked)
-def locked(_error: DeskLocked) -> ResponseReturnValue:
-    database_of().session.rollback()
-    return render_template("monitor/message.html", title="Desk locked",
-                           text="This desk's key is not unlocked in this session. "
-                                "Sign out and sign in again."), 403
 
 
 def _db() -> Session:
@@ -199,18 +192,25 @@ Change = Callable[[Session, Desk, uuid.UUID], str]
 
 
 def change_case(desk_id: int, case_id: str, change: Change, *,
-            kept: Mapping[str, str] | None = None) -> ResponseReturnValue:
+                kept: Mapping[str, str] | None = None,
+                rejected: tuple[type[Exception], ...] = (CaseRejected,),
+                refused: str = "Nothing was changed") -> ResponseReturnValue:
     """Run one change of a case in one transaction: commit and say what happened, or roll
-    back and show the case again with the reason (400)."""
+    back and show the case again with the reason (400; 409 when another monitor's change
+    of the same thing won the race). Other domains' case-page forms use it too, naming
+    their own ``rejected`` errors."""
     desk = member_desk(desk_id)
     cid = _case_id(case_id)
     db = _db()
     try:
         message = change(db, desk, cid)
-    except CaseRejected as exc:
+    except rejected as exc:
         db.rollback()
-        return _case_page(desk, cid, error=f"Nothing was changed: {exc}.", kept=kept,
-                          status=400)
+        return _case_page(desk, cid, error=f"{refused}: {exc}.", kept=kept, status=400)
+    except IntegrityError:
+        db.rollback()
+        return _case_page(desk, cid, error=f"{refused}: another monitor changed this case "
+                                           "at the same moment. Check the page.", status=409)
     db.commit()
     flash(message)
     return redirect(url_for("cases.case_page", desk_id=desk.id, case_id=cid)), 303

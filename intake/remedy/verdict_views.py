@@ -11,13 +11,12 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 
-from intake.accounts.guard import DeskLocked, monitor_required, signed_in
+from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.models import Desk
 from intake.accounts.views import stale_form
 from intake.cases.models import Case
 from intake.cases.panels import case_panel
-from intake.cases.service import CaseNotFound
-from intake.cases.views import change_case, locked, not_found
+from intake.cases.views import change_case
 from intake.ext import jobs_of
 from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.remedy import verdicts as service
@@ -25,8 +24,6 @@ from intake.remedy.models import Verdict
 
 verdicts = Blueprint("verdicts", __name__, url_prefix="/monitor")
 verdicts.register_error_handler(CSRFError, stale_form)
-verdicts.register_error_handler(CaseNotFound, not_found)
-verdicts.register_error_handler(DeskLocked, locked)
 
 LABELS = {Verdict.YES: "Yes, fixed", Verdict.PARTLY: "Partly", Verdict.NO: "No, not fixed"}
 

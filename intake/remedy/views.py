@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
@@ -23,12 +23,12 @@ from intake.accounts.views import stale_form
 from intake.cases.models import Case
 from intake.cases.panels import case_panel
 from intake.cases.service import CLOSED
+from intake.cases.views import change_case
 from intake.db import today
 from intake.ext import db_session
 from intake.remedy import service
 from intake.remedy.models import ActionOwner, ActionStatus
 from intake.remedy.service import RemedyNotFound, RemedyRejected
-from intake.triage.views import member_desk
 
 remedy = Blueprint("remedy", __name__, url_prefix="/monitor")
 remedy.register_error_handler(CSRFError, stale_form)
@@ -114,19 +114,7 @@ Change = Callable[[Session, Desk, uuid.UUID], str]
 
 
 def _change(desk_id: int, case_id: str, change: Change) -> ResponseReturnValue:
-    desk = member_desk(desk_id)
-    cid = _uuid(case_id, "a case")
-    db = db_session()
-    try:
-        message = change(db, desk, cid)
-    except RemedyRejected as exc:
-        db.rollback()
-        return render_template(
-            "monitor/message.html", title="Nothing was changed",
-            text=f"Nothing was changed: {exc}. Go back to the case and try again."), 400
-    db.commit()
-    flash(message)
-    return redirect(url_for("cases.case_page", desk_id=desk.id, case_id=cid)), 303
+    return change_case(desk_id, case_id, change, rejected=(RemedyRejected,))
 
 
 @remedy.post("/d/<int:desk_id>/cases/<case_id>/remedy/actions")
