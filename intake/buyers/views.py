@@ -20,7 +20,7 @@ from intake.accounts.guard import buyer_required, signed_in
 from intake.alerts.service import WebhookRejected, create_webhook
 from intake.buyers import service
 from intake.buyers.service import AlertNotFound
-from intake.cases.views import STATUS_LABELS
+from intake.cases.service import STATUS_LABELS
 from intake.errors import IntakeError
 from intake.ext import db_session, settings_of
 from intake.remedy import service as remedy

@@ -47,6 +47,16 @@ MAX_REPORTS_AT_ONCE = 1000  # report ids in one create or link request
 CLOSED = frozenset({CaseStatus.CLOSED_REMEDIED, CaseStatus.CLOSED_NOT_REMEDIED,
                     CaseStatus.CLOSED_OTHER})
 # Every status after "open" tells buyers about the case, so it needs the approved summary.
+# What desks and buyers read for each status.
+STATUS_LABELS: dict[CaseStatus, str] = {
+    CaseStatus.OPEN: "Open",
+    CaseStatus.ALERTED: "Buyers alerted",
+    CaseStatus.REMEDIATION: "Remediation under way",
+    CaseStatus.CLOSED_REMEDIED: "Closed: remedied",
+    CaseStatus.CLOSED_NOT_REMEDIED: "Closed: not remedied",
+    CaseStatus.CLOSED_OTHER: "Closed: other",
+}
+
 # Statuses in which the case has reached buyers: only with a reviewed, approved summary.
 # Closing a case that never left the desk needs none.
 NEEDS_SUMMARY = frozenset({CaseStatus.ALERTED, CaseStatus.REMEDIATION})

@@ -25,7 +25,7 @@ from intake.cases import service
 from intake.cases.deidentify import PLACEHOLDERS, Kind
 from intake.cases.models import CaseStatus
 from intake.cases.panels import panels_for
-from intake.cases.service import CaseNotFound, CaseRejected
+from intake.cases.service import STATUS_LABELS, CaseNotFound, CaseRejected
 from intake.ext import database_of
 from intake.reports.models import Severity
 from intake.triage.taxonomy import DESK_CATEGORIES, SEVERITY_GUIDE
@@ -33,14 +33,6 @@ from intake.triage.views import member_desk
 
 cases = Blueprint("cases", __name__, url_prefix="/monitor")
 
-STATUS_LABELS: dict[CaseStatus, str] = {
-    CaseStatus.OPEN: "Open",
-    CaseStatus.ALERTED: "Buyers alerted",
-    CaseStatus.REMEDIATION: "Remediation under way",
-    CaseStatus.CLOSED_REMEDIED: "Closed: remedied",
-    CaseStatus.CLOSED_NOT_REMEDIED: "Closed: not remedied",
-    CaseStatus.CLOSED_OTHER: "Closed: other",
-}
 KIND_LABELS: dict[Kind, str] = {
     Kind.PHONE: "Phone number",
     Kind.EMAIL: "E-mail address",

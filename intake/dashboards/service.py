@@ -22,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from intake.accounts.models import Desk
 from intake.alerts.models import Alert
 from intake.cases.models import Case, CaseStatus
+from intake.cases.service import STATUS_LABELS
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.reports.models import ReportDesk
 from intake.supplychain.models import Facility
@@ -33,14 +34,6 @@ TOP_FACILITIES = 10
 MAX_VERDICT_CASES = 50  # the buyer's per-case verdict table shows the latest cases only
 MAX_FLAGS = 100
 
-STATUS_LABELS: dict[CaseStatus, str] = {
-    CaseStatus.OPEN: "Open",
-    CaseStatus.ALERTED: "Buyers alerted",
-    CaseStatus.REMEDIATION: "Remediation under way",
-    CaseStatus.CLOSED_REMEDIED: "Closed: remedied",
-    CaseStatus.CLOSED_NOT_REMEDIED: "Closed: not remedied",
-    CaseStatus.CLOSED_OTHER: "Closed: other",
-}
 VERDICTS = (Verdict.YES, Verdict.PARTLY, Verdict.NO)
 VERDICT_LABELS = {Verdict.YES: "Yes", Verdict.PARTLY: "Partly", Verdict.NO: "No"}
 NOT_GIVEN = "Not given"
