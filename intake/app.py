@@ -68,7 +68,7 @@ def _init_desk(app: Flask) -> None:
     from intake.buyers.views import buyer
     from intake.cases.views import cases
     from intake.dashboards.views import dashboards
-    from intake.headers import register_desk_headers
+    from intake.headers import register_security_headers
     from intake.remedy.verdict_views import verdicts
     from intake.remedy.views import remedy
     from intake.supplychain.views import admin
@@ -79,7 +79,7 @@ def _init_desk(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
     app.after_request(set_key_cookie)
-    register_desk_headers(app)
+    register_security_headers(app)
 
 
 def _init_channels(app: Flask) -> None:

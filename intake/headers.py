@@ -1,12 +1,15 @@
-"""Security headers for the desk's pages (monitor UI, later the buyer portal and API).
-
-Desk pages show decrypted reports: nothing may be cached, framed, or sent a referrer, and
-the CSP allows only this site's stylesheet (no scripts at all).
+"""Security headers on every response (DESIGN 2; issue 9): no sniffing, no referrer, no
+framing, no camera/microphone/geolocation, HSTS when served over HTTPS, and nothing cached
+by default. Desk pages (decrypted reports) get a CSP that allows only this site's
+stylesheet; the worker pages set their own (``channels.web.headers``); every other answer
+(JSON, TwiML, errors) gets a CSP that allows nothing.
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
+
+from intake.ext import settings_of
 
 DESK_BLUEPRINTS = frozenset({"auth", "triage", "cases", "alerts", "tokens", "api", "buyer",
                              "dashboards", "remedy", "admin", "verdicts"})
@@ -14,17 +17,32 @@ DESK_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+NOTHING_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+BASELINE = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+HSTS = "max-age=63072000; includeSubDomains"
 
 
-def register_desk_headers(app: Flask) -> None:
+def register_security_headers(app: Flask) -> None:
+    """Registered before the channels, so it runs after their own hooks (Flask runs
+    after-request hooks in reverse order) and only fills in what they did not set."""
+
     @app.after_request
-    def _desk_headers(response: Response) -> Response:
-        if request.blueprint not in DESK_BLUEPRINTS:
-            return response
-        response.headers["Content-Security-Policy"] = DESK_CSP
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        response.headers["Cache-Control"] = "no-store"
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        for name, value in BASELINE.items():
+            headers.setdefault(name, value)
+        if request.blueprint in DESK_BLUEPRINTS:
+            headers["Content-Security-Policy"] = DESK_CSP
+            headers["Cache-Control"] = "no-store"
+        else:
+            headers.setdefault("Content-Security-Policy", NOTHING_CSP)
+            if not (request.endpoint or "").endswith("static"):
+                headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure or settings_of().public_url.startswith("https://"):
+            headers.setdefault("Strict-Transport-Security", HSTS)
         return response
