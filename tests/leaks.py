@@ -83,3 +83,41 @@ def resting_places(settings: Any) -> dict[str, bytes]:
     return {"database": database_bytes(settings.database_url),
             "instance": folder_bytes(settings.instance_path),
             "redis": redis_bytes(settings.redis_url)}
+
+
+def rq_job_payloads(redis_url: str | None) -> bytes:
+    """RQ stores job data compressed: decode every queued job's function and arguments."""
+    if not redis_url:
+        return b""
+    from redis import Redis
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    client = Redis.from_url(redis_url)
+    chunks = []
+    for key in client.scan_iter(match="rq:job:*"):
+        job_id = key.decode().split(":", 2)[2]
+        try:
+            job = Job.fetch(job_id, connection=client)
+        except NoSuchJobError:  # a key beside a job (its dependents), not a job
+            continue
+        chunks.append(json.dumps([job.func_name, job.args, job.kwargs], default=str))
+    return "\n".join(chunks).encode()
+
+
+def record_jobs(queue: Any, monkeypatch: Any) -> list[dict[str, Any]]:
+    """Wrap a job queue's enqueue calls so every payload handed to it is kept for searching."""
+    payloads: list[dict[str, Any]] = []
+    original, coalesced = queue.enqueue, queue.enqueue_coalesced
+
+    def enqueue(function: str, /, **ids: Any) -> Any:
+        payloads.append({"function": function, **ids})
+        return original(function, **ids)
+
+    def enqueue_coalesced(function: str, /) -> Any:
+        payloads.append({"function": function})
+        return coalesced(function)
+
+    monkeypatch.setattr(queue, "enqueue", enqueue)
+    monkeypatch.setattr(queue, "enqueue_coalesced", enqueue_coalesced)
+    return payloads
