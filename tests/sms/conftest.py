@@ -102,7 +102,7 @@ class Phone:
 def replies(response: TestResponse) -> list[str]:
     import xml.etree.ElementTree as ET
 
-    root = ET.fromstring(response.get_data(as_text=True))  # noqa: S314
+    root = ET.fromstring(response.get_data(as_text=True))  # noqa: S314 - the app's own TwiML
     return [message.text or "" for message in root.iter("Message")]
 
 
