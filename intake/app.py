@@ -12,6 +12,7 @@ from flask_session import Session as ServerSideSession
 from flask_wtf import CSRFProtect
 
 from intake.db import Database
+from intake.edge import register_edge_checks
 from intake.health import health
 from intake.i18n import init_babel
 from intake.jobs import make_queue
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["intake.jobs"] = make_queue(settings)
     app.extensions["intake.jobs"].bind(app)
 
+    register_edge_checks(app)  # before CSRF, which reads the form
     app.extensions["intake.csrf"] = CSRFProtect(app)
     init_babel(app)
     app.register_blueprint(health)
