@@ -169,13 +169,13 @@ def _insert_new(session: Session, conversation: Conversation, *, unless_opted_ou
     """INSERT a new conversation (not through the ORM unit of work, which costs more CPU
     than the rest of the message); with ``unless_opted_out``, only if the sender has not
     said STOP. True if the row was written."""
-    table = Conversation.__table__
+    columns = list(Conversation.__table__.columns)
     values = [bindparam(f"v_{column.key}", getattr(conversation, column.key), type_=column.type)
-              for column in table.columns]
+              for column in columns]
     source = select(*values)
     if unless_opted_out:
         source = source.where(~exists().where(OptOut.sender_tag == conversation.sender_tag))
-    statement = insert(table).from_select([column.key for column in table.columns], source)
+    statement = insert(Conversation).from_select([column.key for column in columns], source)
     # SQLAlchemy reports an INSERT's rowcount only when asked to keep it.
     result = session.execute(statement.execution_options(preserve_rowcount=True))
     return bool(getattr(result, "rowcount", 0))
