@@ -80,6 +80,8 @@ def _init_desk(app: Flask) -> None:
                       remedy, admin):
         app.register_blueprint(blueprint)
     app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
+    # The API counts its calls itself (intake.api.views) and answers a breach in JSON.
+    app.extensions["intake.limiter"].exempt(api)
     app.after_request(set_key_cookie)
     register_security_headers(app)
 
@@ -133,6 +135,7 @@ def _init_limiter(app: Flask, settings: Settings) -> Limiter:
 
     limiter = Limiter(
         key_func=client_tag,
+        default_limits=[settings.page_limits],  # every route, each its own budget per client
         storage_uri=settings.redis_url or "memory://",
         storage_options={"socket_connect_timeout": 2} if settings.redis_url else {},
         key_prefix="intake:limit",

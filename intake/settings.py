@@ -45,6 +45,9 @@ class Settings:
     twilio_api_base: str | None = None
     fast_kdf: bool = False
     rate_limits: bool = True
+    # Every route not limited more tightly by its view, per client (the rotating address tag)
+    # and per route: far above what a person clicks, low enough to stop a flood.
+    page_limits: str = "120 per minute;1000 per hour"
     leave_url: str = "https://www.bing.com/"
     testing: bool = False
     # Buyers' daily digest: smtp://host:port (STARTTLS when offered) or smtps://user:pass@host
