@@ -172,11 +172,13 @@ def alerts_deliver() -> None:
 
 def _add_desk_commands() -> None:
     from intake.accounts.commands import audit_group, desk_group
+    from intake.backup.commands import backup_group
     from intake.supplychain.commands import import_group
 
     main.add_command(desk_group)
     main.add_command(audit_group)
     main.add_command(import_group)
+    main.add_command(backup_group)
 
 
 _add_desk_commands()
