@@ -42,6 +42,7 @@ from intake.triage.service import (
     open_report,
     queue_counts,
     queue_page,
+    triage_row,
 )
 from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, SEVERITY_GUIDE
 
@@ -168,6 +169,7 @@ def decide(desk_id: int, report_id: str) -> ResponseReturnValue:
     db = db_session()
     form = request.form
     rid = _uuid(report_id)
+    triage_row(db, desk.id, rid)  # another desk's report: 404, as on every other page
     try:
         change = TriageChange(
             category=form.get("category") or None,
