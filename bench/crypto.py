@@ -18,6 +18,7 @@ from pathlib import Path
 # This file is itself named crypto.py: put the repository root, not bench/, first on the path.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from bench.summary import Headline, emit  # noqa: E402
 from crypto import hierarchy, receipts  # noqa: E402
 from crypto.envelope import open_sealed, seal  # noqa: E402
 from crypto.keys import PrivateKey, SuiteId, suite_spec  # noqa: E402
@@ -106,6 +107,12 @@ def _suite_rows(suite: SuiteId) -> list[Row]:
     name = suite.name
     seal_m, bare_seal_m = _median(seal_t), _median(bare_seal_t)
     open_m, bare_open_m = _median(open_t), _median(bare_open_t)
+    emit(Headline("crypto", f"{name}: seal a 2 KB report to 2 desks (median)", seal_m * 1e6,
+                  "µs", "≤ 2.00x the bare HPKE calls", seal_m / bare_seal_m <= 2.0,
+                  bare_seal_m * 1e6, "2 bare HPKE encryptions"))
+    emit(Headline("crypto", f"{name}: open 1,000 reports, one core (median of 5)",
+                  _median(many_t) * 1e3, "ms", "< 300 ms", _median(many_t) < 0.3,
+                  _median(bare_many_t) * 1e3, "1,000 bare HPKE decryptions"))
     return [
         (f"{name}: seal 2 KB to 2 desks (median)", _us(seal_m), _us(bare_seal_m) + " (2 HPKE enc)",
          f"{seal_m / bare_seal_m:.2f}x", "≤ 2.00x"),
@@ -139,6 +146,9 @@ def _argon2_rows() -> list[Row]:
         ARGON2_REPEATS,
     )
     params = f"t={profile.time_cost}, m={profile.memory_cost_kib // 1024} MiB, p={profile.lanes}"
+    emit(Headline("crypto", "receipt check, production Argon2id (median)",
+                  _median(receipt_t) * 1e3, "ms", "0.1–0.3 s",
+                  0.1 <= _median(receipt_t) <= 0.3, _median(bare_r) * 1e3, "bare Argon2id"))
     return [
         (f"receipt check, Argon2id {params} (median)", _ms(_median(receipt_t)),
          _ms(_median(bare_r)) + " (bare Argon2id)",

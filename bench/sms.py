@@ -34,6 +34,8 @@ sys.path[0] = str(ROOT)
 from sqlalchemy import create_engine, text  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from bench.summary import Headline, emit  # noqa: E402
+
 PUBLIC_URL = "https://bench.intake.test"
 TO = "+60326000100"
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -225,6 +227,12 @@ def main() -> None:
               f"{pct(steady, 0.99):.1f} ms | {rps:.0f} | "
               f"{statistics.median(saturated) * 1000:.1f} ms | {pct(saturated, 0.99):.1f} ms |")
     intake_rps, insert_rps = rows[0][2], rows[2][2]
+    p99 = pct(rows[0][1], 0.99)
+    emit(Headline("sms", "SMS webhook p99 at a steady 100 requests/s", p99, "ms", "< 50 ms",
+                  p99 < 50, pct(rows[2][1], 0.99), "INSERT + COMMIT endpoint (p99)"))
+    emit(Headline("sms", "SMS webhook saturation throughput", intake_rps, "req/s",
+                  "≥ 50% of the INSERT baseline's", intake_rps >= 0.5 * insert_rps, insert_rps,
+                  "INSERT + COMMIT endpoint", ratio_of="baseline/value"))
     print(f"\nintake saturation / INSERT baseline = {intake_rps / insert_rps:.0%} "
           f"(target >= 50%); intake p99 at 100 req/s = {pct(rows[0][1], 0.99):.1f} ms "
           "(target < 50 ms)")

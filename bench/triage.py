@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Engine, create_engine, insert, text  # noqa: 
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.summary import Headline, emit  # noqa: E402
 from crypto.envelope import open_sealed, seal  # noqa: E402
 from crypto.hierarchy import TEST_FAST, recover_desk_key  # noqa: E402
 from crypto.keys import PrivateKey  # noqa: E402
@@ -565,6 +566,21 @@ def main() -> None:
     print_queue(queue)
     print()
     print_case(case, args.case_runs)
+    _headlines(queue, case)
+
+
+def _headlines(queue: dict[str, QueueSamples], case: CaseSamples) -> None:
+    select_1 = percentile([t for s in queue.values() for t in s.select_1], .95)
+    worst_page = max(percentile(s.page, .95) for s in queue.values())
+    worst_both = max(percentile(s.page_and_counts, .95) for s in queue.values())
+    emit(Headline("triage", "queue, first page, worst single filter (p95)", worst_page * 1e3,
+                  "ms", "< 100 ms", worst_page < 0.1, select_1 * 1e3, "SELECT 1 round trip (p95)"))
+    emit(Headline("triage", "queue page + facet counts, worst filter (p95)", worst_both * 1e3,
+                  "ms", "< 100 ms", worst_both < 0.1, select_1 * 1e3, "SELECT 1 round trip (p95)"))
+    opened, floor = statistics.median(case.open_case), statistics.median(case.bare_open)
+    emit(Headline("triage", f"open a case of {case.reports:,} reports (median)", opened * 1e3,
+                  "ms", "< 500 ms", max(case.open_case) < 0.5, floor * 1e3,
+                  f"{case.reports:,} bare open_sealed"))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from flask import Flask  # noqa: E402
 
+from bench.summary import Headline, emit  # noqa: E402
 from crypto.keys import PrivateKey  # noqa: E402
 from intake import create_app, schema  # noqa: E402
 from intake.db import Database  # noqa: E402
@@ -149,6 +150,12 @@ def main() -> None:
 
     ms = 1000.0
     base50, base95 = statistics.median(baseline) * ms, percentile(baseline, 0.95) * ms
+    full95 = percentile(totals, .95) * ms
+    emit(Headline("web", "full web report, 5 requests, Argon2id excluded (p95)", full95, "ms",
+                  "p95 < 50 ms", full95 < 50, 5 * base95, "5 bare Flask POSTs (p95)"))
+    largest = max(total for _name, _html, total in sizes)
+    emit(Headline("web", "largest worker page, HTML + CSS + JS gzipped", largest, "B",
+                  "≤ 14,336 B", largest <= 14_336))
     print(f"python {sys.version.split()[0]}, embedded SQLite, {runs} submissions, WSGI "
           "test client in-process\n")
     print("| measure | p50 | p95 | baseline (bare Flask POST) p50 / p95 | target |")
