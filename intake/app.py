@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_edge_checks(app)  # before CSRF, which reads the form
     app.extensions["intake.csrf"] = CSRFProtect(app)
     init_babel(app)
+    # Probes must get their 503 when Redis (the limits' storage) is down, not a 500; the
+    # check is two pings, cheaper than counting it.
+    limiter.exempt(health)
     app.register_blueprint(health)
     _init_desk(app)
     _init_channels(app)

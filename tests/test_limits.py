@@ -38,6 +38,9 @@ OWN_LIMITS = {
     # Counted per client in the API's own check, answered in JSON
     # (test_api_flood_from_one_client_is_throttled_while_another_is_served below).
     "api.*": "per client tag, JSON 429",
+    # Load balancers' probes: two pings, and it must answer 503 (not 500) when Redis, the
+    # limits' storage, is down (tests/foundation/test_health.py).
+    "health.healthz": "none (probe)",
     # Flask-Limiter never limits static files (the app's and a blueprint's, "*.static"); a
     # proxy serves them in production (ops/nginx).
     "static": "none (static files)",
