@@ -67,7 +67,7 @@ def _url(rule: Rule) -> str:
     """A concrete URL for ``rule``: any value that the converter accepts will do, since the
     limit is counted before the view looks at it."""
     values: dict[str, object] = {}
-    for name, converter in (rule._converters or {}).items():  # noqa: SLF001
+    for name, converter in (rule._converters or {}).items():
         kind = type(converter).__name__
         values[name] = {"UUIDConverter": uuid.UUID(int=1), "IntegerConverter": 1}.get(kind, "en")
     path = rule.build(values, append_unknown=False)

@@ -36,7 +36,7 @@ from tests.conftest import ON_POSTGRES, TEST_REDIS_URL
 from tests.monitor.conftest import Browser, DeskWorld, desks
 from tests.sms.conftest import Phone
 from tests.sms.test_multi_instance import free_port, wait_until_up
-from tests.web.conftest import World, Worker, world
+from tests.web.conftest import Worker, World, world
 
 __all__ = ["desks", "world"]
 
