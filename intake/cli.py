@@ -77,15 +77,22 @@ def demo(as_json: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--production", is_flag=True,
+              help="Serve with gunicorn (ops/gunicorn.conf.py); needs PostgreSQL and Redis.")
 @friendly_errors
-def serve(host: str, port: int) -> None:
-    """Run the development server (use gunicorn in production: see ops/)."""
+def serve(host: str, port: int, production: bool) -> None:
+    """Run the development server, or gunicorn with --production (see ops/README.md)."""
     from werkzeug.serving import WSGIRequestHandler, run_simple
 
     from intake.app import create_app
     from intake.install import ensure_install
 
     settings = load_settings()
+    if production:
+        from intake.serving import run
+
+        run(settings, host=host, port=port)
+        return
     with database(settings, migrate_embedded=True) as db, db.transaction() as session:
         ensure_install(session, settings)
     app = create_app(settings)
@@ -179,6 +186,11 @@ def _add_desk_commands() -> None:
     main.add_command(audit_group)
     main.add_command(import_group)
     main.add_command(backup_group)
+    from intake.retention.commands import retention_group
+    from intake.rotation.commands import secrets_group
+
+    main.add_command(retention_group)
+    main.add_command(secrets_group)
 
 
 _add_desk_commands()

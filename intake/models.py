@@ -35,6 +35,7 @@ from intake.remedy.models import (
     WorkerVerdict,
 )
 from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage, TriageStatus
+from intake.retention.models import ReportTally
 from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Supplier
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Report",
     "ReportDesk",
     "ReportMessage",
+    "ReportTally",
     "Role",
     "SmsNumber",
     "Supplier",

@@ -1,37 +1,51 @@
 """Periodic work: queue the alert batch every quarter hour (each desk's batch hour decides
-when its alerts actually go out). Runs in ``intake worker`` (with Redis) or inside
-``intake serve`` (embedded default); the job is coalesced, so several schedulers are
-harmless. ``intake alerts deliver`` does one run by hand or from cron."""
+when its alerts actually go out) and the retention run once a day (and at each start).
+Runs in ``intake worker`` (with Redis) or inside ``intake serve`` (embedded default); the
+jobs are coalesced, so several schedulers are harmless. ``intake alerts deliver`` and
+``intake retention run`` do one run by hand or from cron."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask
 
 from intake.ext import jobs_of
 
 DELIVER_ALERTS = "intake.alerts.delivery.deliver_due"
-PERIODIC: tuple[tuple[str, float], ...] = ((DELIVER_ALERTS, 15 * 60.0),)
+RETENTION = "intake.retention.service.run_job"  # daily: deletes due numbers and reports
+PERIODIC: tuple[tuple[str, float], ...] = ((DELIVER_ALERTS, 15 * 60.0),
+                                           (RETENTION, 24 * 3600.0))
 log = logging.getLogger("intake.schedule")
 
 
 def start_periodic(app: Flask, stop: threading.Event | None = None) -> threading.Event:
-    """Start one daemon thread per periodic job; set the returned event to stop them."""
+    """Start the scheduler's daemon thread; set the returned event to stop it.
+
+    One thread for every periodic job, so they are queued in a known order (each at once,
+    then every its interval)."""
     stop = stop or threading.Event()
-    for function, interval in PERIODIC:
-        thread = threading.Thread(target=_loop, args=(app, function, interval, stop),
-                                  name=f"periodic:{function}", daemon=True)
-        thread.start()
+    thread = threading.Thread(target=_loop, args=(app, PERIODIC, stop), name="periodic",
+                              daemon=True)
+    thread.start()
     return stop
 
 
-def _loop(app: Flask, function: str, interval: float, stop: threading.Event) -> None:
+def _loop(app: Flask, jobs: tuple[tuple[str, float], ...], stop: threading.Event) -> None:
+    due = dict.fromkeys((function for function, _ in jobs), 0.0)  # monotonic; all due now
     while not stop.is_set():
-        try:
-            with app.app_context():
-                jobs_of(app).enqueue_coalesced(function)
-        except Exception:  # a failed enqueue (Redis down) is tried again next time
-            log.warning("periodic job not queued", extra={"event": function})
-        stop.wait(interval)
+        for function, interval in jobs:
+            if due[function] <= time.monotonic():
+                _enqueue(app, function)
+                due[function] = time.monotonic() + interval
+        stop.wait(max(0.0, min(due.values()) - time.monotonic()))
+
+
+def _enqueue(app: Flask, function: str) -> None:
+    try:
+        with app.app_context():
+            jobs_of(app).enqueue_coalesced(function)
+    except Exception:  # a failed enqueue (Redis down) is tried again next time
+        log.warning("periodic job not queued", extra={"event": function})

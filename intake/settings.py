@@ -23,6 +23,7 @@ _SUPPORTED_DATABASES = ("sqlite", "postgresql")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _SMTP_SCHEMES = ("smtp", "smtps")
 _MAIL_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_ONION_V3_HOST = re.compile(r"[a-z2-7]{56}\.onion")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,13 @@ class Settings:
     webhook_timeout: float = 5.0  # seconds for a buyer's webhook endpoint to answer
     # Buyers' webhooks may reach only public addresses unless this is set (local testing).
     webhook_allow_private: bool = False
+    # The onion service's address (http://<56 characters>.onion), shown on the start page.
+    onion_url: str | None = None
+    # Peppers retired by `intake secrets rotate pepper`: used only to keep matching the
+    # opt-outs (STOP) recorded under them, never to make a new tag (ops/secrets-rotation.md).
+    retired_peppers: tuple[bytes, ...] = field(default=(), repr=False)
+    # A sealed number is deleted after this many days without a message on its report.
+    contact_retention_days: int = 180
 
     @property
     def embedded(self) -> bool:
@@ -97,6 +105,9 @@ class Settings:
             mail_from=validate_mail_from(env.get("INTAKE_MAIL_FROM") or "alerts@intake.invalid"),
             webhook_allow_private=(env.get("INTAKE_WEBHOOK_ALLOW_PRIVATE") or "").lower()
             in ("1", "true", "yes"),
+            onion_url=validate_onion_url(env.get("INTAKE_ONION_URL") or None),
+            retired_peppers=_retired_peppers(env, instance),
+            contact_retention_days=_positive_days(env, "INTAKE_CONTACT_RETENTION_DAYS", 180),
         )
 
 
@@ -161,6 +172,20 @@ def validate_mail_from(raw: str) -> str:
     if not _MAIL_ADDRESS.fullmatch(address):
         raise ConfigError("INTAKE_MAIL_FROM is not an e-mail address (name@example.org)")
     return address
+
+
+def validate_onion_url(raw: str | None) -> str | None:
+    """``http://<56-character v3 address>.onion`` (no path), or a one-line ConfigError."""
+    if raw is None:
+        return None
+    parsed = urlsplit(raw.strip())
+    if (parsed.scheme != "http" or not _ONION_V3_HOST.fullmatch(parsed.netloc)
+            or parsed.path not in ("", "/") or parsed.query or parsed.fragment):
+        raise ConfigError(
+            "INTAKE_ONION_URL must be the onion service's address: http:// and a 56-character "
+            "v3 name ending in .onion (from /var/lib/tor/intake/hostname)"
+        )
+    return f"http://{parsed.netloc}"
 
 
 def prepare_instance(path: Path) -> Path:
@@ -232,6 +257,33 @@ def _read_secret_file(path: Path, *, name: str) -> bytes:
         raise ConfigError(f"{name}: cannot read the secret file {path}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{name}: the secret file {path} is not text") from None
+
+
+def _retired_peppers(env: Mapping[str, str], instance: Path) -> tuple[bytes, ...]:
+    """``INTAKE_PEPPER_PREVIOUS``: retired peppers, comma-separated (or one per line in
+    ``INTAKE_PEPPER_PREVIOUS_FILE``; embedded default: ``instance/pepper_previous``)."""
+    name = "INTAKE_PEPPER_PREVIOUS"
+    text = env.get(name) or ""
+    if not text:
+        path = Path(env[f"{name}_FILE"]) if env.get(f"{name}_FILE") else None
+        if path is None and not env.get("INTAKE_PEPPER") and not env.get("INTAKE_PEPPER_FILE"):
+            path = instance / "pepper_previous"
+        if path is not None and path.exists():
+            try:
+                text = path.read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError):
+                raise ConfigError(f"{name}: cannot read the file {path}") from None
+    items = [item for item in re.split(r"[,\s]+", text) if item]
+    return tuple(decode_secret(item, name=name) for item in items)
+
+
+def _positive_days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 36500:
+        raise ConfigError(f"{name} must be a whole number of days between 1 and 36500")
+    return int(raw)
 
 
 def _local_twilio_token(instance: Path, *, embedded: bool) -> str | None:

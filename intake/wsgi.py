@@ -1,5 +1,6 @@
-"""WSGI entry point for gunicorn: ``gunicorn 'intake.wsgi:app'`` (settings from the environment)."""
+"""WSGI entry point for gunicorn: ``gunicorn -c ops/gunicorn.conf.py 'intake.wsgi:app'``
+(settings from the environment; forwarded headers believed only from the trusted proxy)."""
 
-from intake.app import create_app
+from intake.serving import production_app
 
-app = create_app()
+app = production_app()

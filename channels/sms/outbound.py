@@ -21,11 +21,12 @@ from intake.errors import ConfigError
 from intake.ext import database_of, settings_of
 from intake.jobs import coalesced_started
 from intake.messaging.conversation import await_verdict
-from intake.messaging.models import OptOut, OutboundMessage, OutboundStatus, PendingDeletion
+from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDeletion
 from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, count
 from intake.remedy.verdicts import VERDICT_KIND, question_text
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import contact_context, message_context
+from intake.rotation.optouts import opted_out
 from intake.supplychain.models import Facility
 
 DELETED_COUNTER = "twilio_inbound_deleted"
@@ -73,7 +74,7 @@ def send_outbound(outbound_id: str) -> None:
         number = open_sealed(report.contact_sealed, courier,
                              context=contact_context(report.id)).decode("ascii")
         tag = sender_tag(settings.pepper, number)
-        if session.get(OptOut, tag) is not None:
+        if opted_out(session, number, pepper=settings.pepper, retired=settings.retired_peppers):
             outbound.status = OutboundStatus.OPTED_OUT
             return
         if message is not None:

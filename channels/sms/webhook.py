@@ -21,6 +21,7 @@ from intake.limits import allowed
 from intake.messaging.conversation import Inbound
 from intake.messaging.inbound import Received, receive, replay, replay_exists
 from intake.messaging.outbound import record_status
+from intake.rotation.optouts import carry_over
 
 sms = Blueprint("sms", __name__)
 
@@ -79,6 +80,8 @@ def inbound() -> ResponseReturnValue:
     settings = settings_of()
     if not allowed("sms-sender", SENDER_LIMIT, sender_tag(settings.pepper, sender[0])):
         return twiml([])  # a flood gets silence, which costs the worker nothing
+    if settings.retired_peppers:
+        _carry_over_opt_out(sender[0])
     message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
                       media_count=media)
     received = _receive_once(form["MessageSid"], message)
@@ -91,6 +94,17 @@ def inbound() -> ResponseReturnValue:
         jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender)
     jobs.enqueue_coalesced("channels.sms.outbound.sweep_deletions")
     return twiml(received.replies)
+
+
+def _carry_over_opt_out(number: str) -> None:
+    """A STOP recorded under a retired pepper moves to this pepper's tag before the message
+    is handled, so the conversation sees it (and START can lift it)."""
+    settings = settings_of()
+    try:
+        with database_of().transaction() as session:
+            carry_over(session, number, pepper=settings.pepper, retired=settings.retired_peppers)
+    except IntegrityError:
+        pass  # a concurrent message from the same number carried it over first
 
 
 def _receive_once(message_sid: str, message: Inbound) -> Received | None:

@@ -111,7 +111,8 @@ def _csrf_fresh() -> bool:
 def start() -> ResponseReturnValue:
     suggested = negotiate(request.headers.get("Accept-Language"))
     g.lang = suggested
-    return render_template("web/start.html", languages=LANGUAGES, suggested=suggested)
+    return render_template("web/start.html", languages=LANGUAGES, suggested=suggested,
+                           onion_url=settings_of().onion_url)
 
 
 @web.get("/report")

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, extract, func, select
+from sqlalchemy import Select, Subquery, extract, func, literal, select, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -25,6 +25,7 @@ from intake.cases.models import Case, CaseStatus
 from intake.cases.service import STATUS_LABELS
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.reports.models import ReportDesk
+from intake.retention.models import ReportTally
 from intake.supplychain.models import Facility
 from intake.triage.taxonomy import DESK_CATEGORIES
 
@@ -186,22 +187,20 @@ def desk_dashboard(session: Session, *, desk_id: int, k: int, today: dt.date) ->
     """This desk's reports (last 12 months), cases, times and worker verdicts."""
     since = window_start(today)
     in_window = (ReportDesk.desk_id == desk_id, ReportDesk.received_on >= since)
-    by_month = session.execute(
-        select(extract("year", ReportDesk.received_on), extract("month", ReportDesk.received_on),
-               func.count()).where(*in_window)
-        .group_by(extract("year", ReportDesk.received_on),
-                  extract("month", ReportDesk.received_on))).all()
+    counted = _counted_reports(desk_id, since)
+    total = func.sum(counted.c.n)
+    year, month = extract("year", counted.c.received_on), extract("month", counted.c.received_on)
+    by_month = session.execute(select(year, month, total).group_by(year, month)).all()
     by_category = session.execute(
-        select(ReportDesk.category, func.count()).where(*in_window)
-        .group_by(ReportDesk.category)).all()
+        select(counted.c.category, total).group_by(counted.c.category)).all()
     by_facility = session.execute(
-        select(Facility.name, func.count()).select_from(ReportDesk)
-        .outerjoin(Facility, Facility.id == ReportDesk.facility_id).where(*in_window)
-        .group_by(ReportDesk.facility_id, Facility.name)
-        .order_by(func.count().desc(), Facility.name).limit(TOP_FACILITIES)).all()
+        select(Facility.name, total).select_from(counted)
+        .outerjoin(Facility, Facility.id == counted.c.facility_id)
+        .group_by(counted.c.facility_id, Facility.name)
+        .order_by(total.desc(), Facility.name).limit(TOP_FACILITIES)).all()
     by_country = session.execute(
-        select(Facility.country, func.count()).select_from(ReportDesk)
-        .outerjoin(Facility, Facility.id == ReportDesk.facility_id).where(*in_window)
+        select(Facility.country, total).select_from(counted)
+        .outerjoin(Facility, Facility.id == counted.c.facility_id)
         .group_by(Facility.country)).all()
     by_status = {status: int(n) for status, n in session.execute(
         select(Case.status, func.count()).where(Case.desk_id == desk_id)
@@ -221,7 +220,8 @@ def desk_dashboard(session: Session, *, desk_id: int, k: int, today: dt.date) ->
     cases = (Case.desk_id == desk_id,)
     durations = (
         _duration("report_to_triage", "Report received → first opened by the desk",
-                  _pairs(session, ReportDesk.received_on, ReportDesk.opened_on, *in_window), k),
+                  _pairs(session, ReportDesk.received_on, ReportDesk.opened_on, *in_window)
+                  + _tallied_triage(session, desk_id, since), k),
         _duration("case_to_alert", "Case opened → buyers alerted",
                   _pairs(session, Case.opened_on, Case.alerted_on, *cases), k),
         _duration("alert_to_remedy", "Buyers alerted → remedied",
@@ -239,6 +239,31 @@ def desk_dashboard(session: Session, *, desk_id: int, k: int, today: dt.date) ->
     return Dashboard(k=k, since=since, series=series, durations=durations,
                      verdict_title="Worker verdicts by case status", verdicts=verdicts,
                      flags=_flags(session, Case.desk_id == desk_id))
+
+
+def _counted_reports(desk_id: int, since: dt.date) -> Subquery:
+    """The desk's reports in the window, one row each, and the tallies retention left of
+    the reports it deleted (``n`` reports per row), so deleting changes no count."""
+    live = select(ReportDesk.received_on.label("received_on"),
+                  ReportDesk.category.label("category"),
+                  ReportDesk.facility_id.label("facility_id"), literal(1).label("n")).where(
+        ReportDesk.desk_id == desk_id, ReportDesk.received_on >= since)
+    kept = select(ReportTally.month, ReportTally.category, ReportTally.facility_id,
+                  ReportTally.count).where(ReportTally.desk_id == desk_id,
+                                           ReportTally.month >= since)
+    return union_all(live, kept).subquery("counted")
+
+
+def _tallied_triage(session: Session, desk_id: int,
+                    since: dt.date) -> list[tuple[object, object, int]]:
+    """(arrival, first opened, n) for deleted reports: the month stands for the arrival day,
+    which keeps the gap in days the tally recorded."""
+    rows = session.execute(
+        select(ReportTally.month, ReportTally.triage_days, func.sum(ReportTally.count))
+        .where(ReportTally.desk_id == desk_id, ReportTally.month >= since,
+               ReportTally.triage_days.is_not(None))
+        .group_by(ReportTally.month, ReportTally.triage_days)).all()
+    return [(month, month + dt.timedelta(days=int(days or 0)), int(n)) for month, days, n in rows]
 
 
 def _verdict_row(label: str, counts: dict[Verdict, int], k: int) -> VerdictRow:

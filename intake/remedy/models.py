@@ -90,7 +90,8 @@ class WorkerVerdict(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
-    report_id: Mapped[uuid.UUID] = mapped_column(
+    # None once retention deleted the report: the verdict still counts on the dashboards.
+    report_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("reports.id", ondelete="CASCADE")
     )
     verdict: Mapped[Verdict] = mapped_column(Enum(Verdict, native_enum=False, length=8))

@@ -1,7 +1,7 @@
 """The worker pages served over real HTTP on 127.0.0.1, and Debian's Chromium to drive them.
 
 Playwright cannot download its own browser on this network, so the tests launch the system
-Chromium that ``.ci/browser-setup`` installs; when it is missing the tests fail, never skip.
+Chromium that ``.ci/test-setup`` installs; when it is missing the tests fail, never skip.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def launch_chromium(playwright: Playwright) -> Browser:
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
-            "Install it with .ci/browser-setup (apt-get install chromium).",
+            "Install it with .ci/test-setup (apt-get install chromium).",
             pytrace=False,
         )
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -1,0 +1,1 @@
+"""Tests of the operations examples: gunicorn, nginx, tor, systemd."""
