@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import struct
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -62,6 +63,13 @@ _DESK_CONTEXT_LABEL = b"wvi desk key v1\x00"
 _PASSWORD_HEAD = struct.Struct(">BIII")  # format, time cost, memory KiB, lanes
 
 
+_ARGON2_LOCK = threading.Lock()
+"""One Argon2id at a time per process. cryptography runs the lanes on OpenSSL's thread pool
+(capped at the number of cores); two derivations at once in two threads of one process
+(gunicorn's gthread workers) hung for good, or failed with MemoryError, with cryptography 50
+on OpenSSL 4.0, 2 cores, 4 lanes. Found by tests/test_crash.py."""
+
+
 def argon2id(secret: bytes, *, salt: bytes, profile: Argon2Profile, length: int = KEK_LEN) -> bytes:
     """Argon2id(secret, salt) with `profile`'s costs: `length` bytes of key material."""
     kdf = Argon2id(
@@ -71,7 +79,8 @@ def argon2id(secret: bytes, *, salt: bytes, profile: Argon2Profile, length: int 
         lanes=profile.lanes,
         memory_cost=profile.memory_cost_kib,
     )
-    return kdf.derive(secret)
+    with _ARGON2_LOCK:
+        return kdf.derive(secret)
 
 
 # --- password wraps (account keys and desk recovery share one layout) -------------------------
