@@ -1,17 +1,20 @@
 """A stand-in for Twilio's REST API on 127.0.0.1 that records every call it gets.
 
-It answers message creation and deletion as Twilio does, and can be told to fail the next
-calls with a status (500 to test retries, or Twilio's 21610 opt-out refusal).
+It answers message creation, listing (newest first, filtered by To and From) and deletion
+as Twilio does, and can be told to fail the next calls with a status (500 to test retries,
+or Twilio's 21610 opt-out refusal).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import threading
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -27,6 +30,7 @@ class TwilioFake:
     calls: list[Call] = field(default_factory=list)
     failures: list[tuple[int, int | None]] = field(default_factory=list)  # (status, code)
     url: str = ""
+    messages: list[dict[str, str]] = field(default_factory=list)  # what Twilio now keeps
 
     def fail_next(self, times: int = 1, *, status: int = 500, code: int | None = None) -> None:
         self.failures.extend([(status, code)] * times)
@@ -76,10 +80,26 @@ def start() -> tuple[TwilioFake, ThreadingHTTPServer]:
             call = self._record()
             if self._failure():
                 return
-            sid = "SM" + secrets.token_hex(16)
-            self._send(201, {"sid": sid, "status": "queued", "to": call.form.get("To"),
-                             "from": call.form.get("From"), "body": call.form.get("Body"),
-                             "account_sid": "AC" + "0" * 32})
+            message = {"sid": "SM" + secrets.token_hex(16), "status": "queued",
+                       "to": call.form.get("To", ""), "from": call.form.get("From", ""),
+                       "body": call.form.get("Body", ""), "account_sid": "AC" + "0" * 32,
+                       "date_created": format_datetime(dt.datetime.now(dt.UTC))}
+            with lock:
+                fake.messages.append(message)
+            self._send(201, message)
+
+        def do_GET(self) -> None:
+            self._record()
+            if self._failure():
+                return
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            with lock:
+                found = [m for m in reversed(fake.messages)
+                         if m["to"] == query.get("To", m["to"])
+                         and m["from"] == query.get("From", m["from"])]
+            self._send(200, {"messages": found, "page": 0, "page_size": len(found) or 50,
+                             "next_page_uri": None, "first_page_uri": self.path,
+                             "previous_page_uri": None, "uri": self.path})
 
         def do_DELETE(self) -> None:
             self._record()

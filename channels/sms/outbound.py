@@ -6,7 +6,9 @@ courier key, and carry ids only in their payloads.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -51,54 +53,128 @@ def _courier() -> PrivateKey:
     return PrivateKey.from_bytes(key)
 
 
-def send_outbound(outbound_id: str) -> None:
-    """Send one owed text; record opt-outs for good, raise on other failures (retried).
+@dataclass(frozen=True)
+class _Text:
+    """One owed text, opened for sending (in memory only, for the job's duration)."""
 
-    A desk reply is opened from its sealed message. The verdict question (``VERDICT_KIND``)
-    has no message: it is written here in the report's language, and the worker's SMS
-    conversation is put into its verdict step, keyed by the tag only this job can compute.
+    outbound_id: uuid.UUID
+    report_id: uuid.UUID
+    number: str = field(repr=False)
+    sender: str
+    body: str = field(repr=False)
+    tag: str = field(repr=False)
+    language: str
+    asks_verdict: bool
+    queued_at: dt.datetime
+    resumed: bool  # an earlier attempt got as far as Twilio and stopped: was it sent?
+    attempt: int  # this job's claim: a later claim by another job makes this one stop
+
+
+def send_outbound(outbound_id: str) -> None:
+    """Send one owed text, at most once; record opt-outs for good, raise on other failures
+    (the job is retried).
+
+    A worker on a shared phone must not get the same text twice. So the text is first
+    marked SENDING and committed (``_claim``); then, holding the row locked, Twilio is
+    called and the text marked SENT in one transaction. A job that finds SENDING (its
+    worker was killed between Twilio's answer and the commit, or Twilio failed mid-call)
+    looks in Twilio's list for that text and sends only if it is not there; a job that
+    finds another job's claim stops. A desk reply is opened from its sealed message. The
+    verdict question (``VERDICT_KIND``) has no message: it is written here in the report's
+    language, and the worker's SMS conversation is put into its verdict step, keyed by the
+    tag only this job can compute.
     """
+    with _ONE_SEND_AT_A_TIME:
+        _send(uuid.UUID(outbound_id))
+
+
+# The row lock below keeps two processes on PostgreSQL from sending one text twice; SQLite
+# has no row locks, and there the embedded default's jobs share this one process.
+_ONE_SEND_AT_A_TIME = threading.Lock()
+
+
+def _send(outbound_id: uuid.UUID) -> None:
+    text = _claim(outbound_id)
+    if text is None:
+        return
+    client = twilio_client()
+    with database_of().transaction() as session:
+        outbound = session.get(OutboundMessage, text.outbound_id, with_for_update=True)
+        if outbound is None or outbound.status is not OutboundStatus.SENDING \
+                or outbound.attempts != text.attempt:
+            return  # another job claimed it meanwhile and sends it
+        sid = _found_at_twilio(session, client, text) if text.resumed else None
+        if sid is None:
+            try:
+                sid = client.messages.create(
+                    to=text.number, from_=text.sender, body=text.body,
+                    status_callback=settings_of().public_url + "/twilio/sms/status",
+                ).sid
+            except TwilioRestException as error:
+                if str(error.code) != OPTED_OUT_AT_CARRIER:
+                    raise RuntimeError(
+                        f"Twilio refused the text (status {error.status})") from None
+                outbound.status = OutboundStatus.OPTED_OUT
+                return
+        outbound.status = OutboundStatus.SENT
+        outbound.provider_sid = sid
+        if text.asks_verdict:
+            await_verdict(session, tag=text.tag, report_id=text.report_id,
+                          inbound_number=text.sender, language=text.language,
+                          now=dt.datetime.now(dt.UTC))
+
+
+def _claim(outbound_id: uuid.UUID) -> _Text | None:
+    """Mark the text SENDING (committed) and open what sending it needs; None if there is
+    nothing to send (already sent, cancelled, opted out, or its report or number is gone)."""
     settings = settings_of()
     with database_of().transaction() as session:
-        outbound = session.get(OutboundMessage, uuid.UUID(outbound_id))
-        if outbound is None or outbound.status is not OutboundStatus.QUEUED:
-            return
+        outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
+        if outbound is None or outbound.status not in (OutboundStatus.QUEUED,
+                                                       OutboundStatus.SENDING):
+            return None
         report = session.get(Report, outbound.report_id)
         message = session.get(ReportMessage, outbound.message_id) if outbound.message_id else None
         asks_verdict = outbound.kind == VERDICT_KIND
         if report is None or report.contact_sealed is None or (
                 message is None and not asks_verdict):
             outbound.status = OutboundStatus.FAILED
-            return
+            return None
         courier = _courier()
         number = open_sealed(report.contact_sealed, courier,
                              context=contact_context(report.id)).decode("ascii")
-        tag = sender_tag(settings.pepper, number)
         if opted_out(session, number, pepper=settings.pepper, retired=settings.retired_peppers):
             outbound.status = OutboundStatus.OPTED_OUT
-            return
+            return None
         if message is not None:
-            text = open_sealed(message.body_sealed, courier,
+            body = open_sealed(message.body_sealed, courier,
                                context=message_context(report.id, message.id)).decode()
         else:
-            text = question_text(session, report)
-        sender = _our_number(session, report)
+            body = question_text(session, report)
+        resumed = outbound.status is OutboundStatus.SENDING
+        outbound.status = OutboundStatus.SENDING
         outbound.attempts += 1
-        try:
-            sent = twilio_client().messages.create(
-                to=number, from_=sender, body=text,
-                status_callback=settings.public_url + "/twilio/sms/status",
-            )
-        except TwilioRestException as error:
-            if str(error.code) == OPTED_OUT_AT_CARRIER:
-                outbound.status = OutboundStatus.OPTED_OUT
-                return
-            raise RuntimeError(f"Twilio refused the text (status {error.status})") from None
-        outbound.provider_sid = sent.sid
-        outbound.status = OutboundStatus.SENT
-        if asks_verdict:
-            await_verdict(session, tag=tag, report_id=report.id, inbound_number=sender,
-                          language=report.language, now=dt.datetime.now(dt.UTC))
+        return _Text(outbound.id, report.id, number, _our_number(session, report), body,
+                     sender_tag(settings.pepper, number), report.language, asks_verdict,
+                     outbound.created_at, resumed, outbound.attempts)
+
+
+RECENT_AT_TWILIO = 50  # texts to one number looked through when an attempt is resumed
+
+
+def _found_at_twilio(session: Session, client: Client, text: _Text) -> str | None:
+    """The sid of this very text if Twilio already has it: to the same number, from our
+    number, created since it was queued, with the same words, and not recorded as another
+    of our texts (two identical replies to one worker stay two)."""
+    since = text.queued_at - dt.timedelta(minutes=1)
+    candidates = [m.sid for m in client.messages.list(to=text.number, from_=text.sender,
+                                                      limit=RECENT_AT_TWILIO)
+                  if m.body == text.body and (m.date_created is None or m.date_created >= since)]
+    if not candidates:
+        return None
+    taken = set(session.scalars(select(OutboundMessage.provider_sid).where(
+        OutboundMessage.provider_sid.in_(candidates))))
+    return next((sid for sid in candidates if sid not in taken), None)
 
 
 def _our_number(session: Session, report: Report) -> str:

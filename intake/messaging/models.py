@@ -59,6 +59,9 @@ class ProcessedInbound(Base):
 
 class OutboundStatus(enum.StrEnum):
     QUEUED = "queued"
+    # Handed to Twilio, or about to be: a job that finds this status after a crash looks in
+    # Twilio's list before sending, so a text is never sent twice.
+    SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"

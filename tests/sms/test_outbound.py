@@ -143,3 +143,56 @@ def test_no_call_to_twilio_carries_report_words(phone: Phone, sms_world: SmsWorl
     assert twilio.calls
     for call in twilio.calls:
         assert b"CANARY-WORDS" not in call.raw and "CANARY-WORDS" not in call.path
+
+
+def _as_if_the_sender_died_mid_send(app: Flask, outbound_id: uuid.UUID) -> None:
+    """The state a worker killed between Twilio's answer and its own commit leaves."""
+    with database(app).transaction() as session:
+        row = session.get(OutboundMessage, outbound_id)
+        assert row is not None
+        row.status, row.provider_sid = OutboundStatus.SENDING, None
+
+
+def _send_again(app: Flask, outbound_id: uuid.UUID) -> None:
+    app.extensions["intake.jobs"].enqueue("channels.sms.outbound.send_outbound",
+                                          outbound_id=str(outbound_id))
+    run_jobs(app)
+
+
+def test_a_text_twilio_took_before_the_sender_died_is_not_sent_again(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    outbound_id = reply_and_queue(sms_app, "We spoke to the buyer.")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    _as_if_the_sender_died_mid_send(sms_app, outbound_id)
+    _send_again(sms_app, outbound_id)
+    assert len(twilio.created()) == 1
+    with database(sms_app).transaction() as session:
+        row = session.get(OutboundMessage, outbound_id)
+        assert row is not None and row.status is OutboundStatus.SENT
+        assert row.provider_sid == twilio.messages[0]["sid"]
+
+
+def test_a_text_that_never_reached_twilio_is_sent_when_the_job_resumes(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    twilio.fail_next(1, status=500)  # the first attempt dies at Twilio: nothing kept there
+    outbound_id = reply_and_queue(sms_app, "Please call us.")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    assert [m["body"] for m in twilio.messages] == ["Please call us."]
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def test_two_identical_replies_to_one_worker_are_both_sent(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    report_by_sms(phone, consent=True)
+    first = reply_and_queue(sms_app, "Thank you, we are on it.")
+    run_jobs(sms_app)
+    second = reply_and_queue(sms_app, "Thank you, we are on it.")
+    assert first is not None and second is not None
+    _as_if_the_sender_died_mid_send(sms_app, second)  # resumed before its own send
+    _send_again(sms_app, second)
+    assert len(twilio.created()) == 2
+    assert outbound_status(sms_app, second) is OutboundStatus.SENT
