@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,9 @@ def settings(tmp_path: Path, database_url: str, migrated_engine: Engine) -> Iter
         wipe_redis(TEST_REDIS_URL)
 
 
-@pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
+@contextmanager
+def running_app(settings: Settings) -> Iterator[Flask]:
+    """An app for ``settings`` on an installed database; its jobs drained at the end."""
     app = create_app(settings)
     database: Database = app.extensions["intake.db"]
     with database.transaction() as session:
@@ -96,6 +98,12 @@ def app(settings: Settings) -> Iterator[Flask]:
     yield app
     app.extensions["intake.jobs"].drain()
     database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    with running_app(settings) as app:
+        yield app
 
 
 @pytest.fixture

@@ -29,14 +29,12 @@ from werkzeug.test import TestResponse
 
 from crypto.hierarchy import TEST_FAST, unwrap_account_key, wrap_account_key
 from crypto.keys import PrivateKey
-from intake import create_app
 from intake.accounts.members import invite
 from intake.accounts.models import Account, Membership, Role
 from intake.alerts.service import create_webhook
 from intake.api.tokens import issue
 from intake.audit.models import AuditEvent
 from intake.db import Base, Database
-from intake.install import ensure_install
 from intake.remedy import service as remedy
 from intake.remedy.models import ActionOwner
 from intake.reports.models import Report, ReportMessage
@@ -45,7 +43,7 @@ from intake.settings import Settings
 from intake.supplychain.models import BuyerOrg
 from tests import factories, twilio_fake
 from tests.buyers.conftest import add_alert, approved_case
-from tests.conftest import TEST_REDIS_URL, wipe, wipe_redis
+from tests.conftest import TEST_REDIS_URL, running_app, wipe, wipe_redis
 from tests.monitor.conftest import PASSWORD, Browser, DeskWorld, Member, make_member, submit
 
 # Roles run in this order: the owners of the objects last, since their cells change them.
@@ -255,13 +253,8 @@ def module_settings(tmp_path_factory: pytest.TempPathFactory, database_url: str,
 
 @pytest.fixture(scope="module")
 def module_app(module_settings: Settings) -> Iterator[Flask]:
-    app = create_app(module_settings)
-    database: Database = app.extensions["intake.db"]
-    with database.transaction() as session:
-        ensure_install(session, module_settings)
-    yield app
-    app.extensions["intake.jobs"].drain()
-    database.dispose()
+    with running_app(module_settings) as app:
+        yield app
 
 
 @dataclass

@@ -18,10 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from intake import create_app
-from intake.db import Database
-from intake.install import ensure_install
 from intake.settings import Settings
+from tests.conftest import running_app
 
 FLOODER = "203.0.113.7"
 NEIGHBOUR = "198.51.100.9"
@@ -54,13 +52,8 @@ def _own_limit(endpoint: str) -> bool:
 
 @pytest.fixture
 def low_app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(dataclasses.replace(settings, page_limits=LOW))
-    database: Database = app.extensions["intake.db"]
-    with database.transaction() as session:
-        ensure_install(session, settings)
-    yield app
-    app.extensions["intake.jobs"].drain()
-    database.dispose()
+    with running_app(dataclasses.replace(settings, page_limits=LOW)) as app:
+        yield app
 
 
 def _url(rule: Rule) -> str:

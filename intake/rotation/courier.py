@@ -27,8 +27,9 @@ from crypto.keys import PrivateKey
 from intake.accounts.models import InstallState
 from intake.audit.service import record
 from intake.install import COURIER_PUBLIC_KEY, courier_public_key
-from intake.reports.models import Author, Report, ReportMessage
+from intake.reports.models import Author, ReportMessage
 from intake.reports.service import contact_context, message_context
+from intake.rotation.batches import reports_with_numbers
 from intake.rotation.pepper import RotationRefused
 
 BATCH = 200
@@ -61,21 +62,13 @@ def rotate_courier(session: Session, *, old: PrivateKey, new: PrivateKey,
 
 def _reseal_numbers(session: Session, *, old: PrivateKey, new: PrivateKey, batch: int) -> int:
     done = 0
-    last = uuid.UUID(int=0)
-    while True:
-        reports = list(session.scalars(
-            select(Report).where(Report.contact_sealed.is_not(None), Report.id > last)
-            .order_by(Report.id).limit(batch)))
-        if not reports:
-            return done
-        last = reports[-1].id
+    for reports in reports_with_numbers(session, batch=batch):
         for report in reports:
             context = contact_context(report.id)
             number = open_sealed(report.contact_sealed or b"", old, context=context)
             report.contact_sealed = seal(number, [new.public_key()], context=context)
             done += 1
-        session.flush()
-        session.expunge_all()
+    return done
 
 
 def _rewrap_replies(session: Session, *, old: PrivateKey, new: PrivateKey, batch: int) -> int:

@@ -18,7 +18,6 @@ What the pepper keys, and what a rotation does to each:
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -32,6 +31,7 @@ from intake.errors import IntakeError
 from intake.messaging.models import Conversation, OptOut, OutboundMessage, OutboundStatus
 from intake.reports.models import Report
 from intake.reports.service import contact_context
+from intake.rotation.batches import reports_with_numbers
 
 BATCH = 500
 
@@ -105,14 +105,7 @@ def _sweep_numbers(session: Session, *, old: bytes, new: bytes, courier: Private
         return 0, 0
     moved_tags: set[str] = set()
     forgotten = 0
-    last = uuid.UUID(int=0)
-    while True:
-        reports = list(session.scalars(
-            select(Report).where(Report.contact_sealed.is_not(None), Report.id > last)
-            .order_by(Report.id).limit(batch)))
-        if not reports:
-            break
-        last = reports[-1].id
+    for reports in reports_with_numbers(session, batch=batch):
         for report in reports:
             number = _number(report, courier)
             old_tag = sender_tag(old, number)
@@ -126,8 +119,6 @@ def _sweep_numbers(session: Session, *, old: bytes, new: bytes, courier: Private
                 moved_tags.add(old_tag)
             if session.get(OptOut, new_tag) is None:
                 session.add(OptOut(sender_tag=new_tag))
-        session.flush()
-        session.expunge_all()
     return len(moved_tags), forgotten
 
 
