@@ -41,10 +41,18 @@ from intake.reports.models import Report, ReportMessage
 from intake.reports.service import add_desk_reply
 from intake.settings import Settings
 from intake.supplychain.models import BuyerOrg
-from tests import factories, twilio_fake
+from tests import twilio_fake
 from tests.buyers.conftest import add_alert, approved_case
 from tests.conftest import TEST_REDIS_URL, running_app, wipe, wipe_redis
-from tests.monitor.conftest import PASSWORD, Browser, DeskWorld, Member, make_member, submit
+from tests.monitor.conftest import (
+    PASSWORD,
+    Browser,
+    DeskWorld,
+    Member,
+    make_desk_world,
+    make_member,
+    submit,
+)
 
 # Roles run in this order: the owners of the objects last, since their cells change them.
 ROLES = ("anonymous", "worker", "pending", "monitor_b", "buyer_b", "admin", "buyer_a",
@@ -271,25 +279,6 @@ class World:
     waiting_alert: str  # buyer A's alert whose batch has not left yet
 
 
-def _desks(db: Database, settings: Settings) -> DeskWorld:
-    with db.transaction() as session:
-        a = factories.desk(session, country="MY", fallback=True)
-        b = factories.desk(session, country="MX")
-        factory_a = factories.facility(session, name="Penang Circuit Assembly", code="MY4821")
-        factory_b = factories.facility(session, name="Tijuana Power Plant", country="MX",
-                                       code="MX2045")
-        factories.cover(session, a, factory_a)
-        factories.cover(session, b, factory_b)
-        world = DeskWorld(
-            a, b, factory_a, factory_b,
-            alice=make_member(session, settings, a, "alice@desk-a.example"),
-            amir=make_member(session, settings, a, "amir@desk-a.example"),
-            bella=make_member(session, settings, b, "bella@desk-b.example"),
-        )
-        session.expunge_all()
-    return world
-
-
 def _pending(session: Any, desks: DeskWorld, settings: Settings) -> Member:
     """Invited to desk A, signed up, waiting for two approvals."""
     alice = session.get_one(Account, desks.alice.account_id)
@@ -322,7 +311,7 @@ def _reply(session: Any, report_id: str, text: str, desks: DeskWorld) -> None:
 def world(module_app: Flask, module_settings: Settings) -> World:
     db: Database = module_app.extensions["intake.db"]
     settings = module_settings
-    desks = _desks(db, settings)
+    desks = make_desk_world(db, settings)
     alice = Browser(module_app.test_client(), db, environ={"REMOTE_ADDR": "198.51.100.1"})
     case_id, reports = approved_case(alice, desks, db)
     second_case, _ = approved_case(alice, desks, db)

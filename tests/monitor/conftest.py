@@ -66,6 +66,11 @@ def make_member(session: Any, settings: Any, desk: factories.DeskWithKey | None,
 
 @pytest.fixture
 def desks(db: Database, settings: Any) -> DeskWorld:
+    return make_desk_world(db, settings)
+
+
+def make_desk_world(db: Database, settings: Any) -> DeskWorld:
+    """Two desks, a covered workplace each, two members of desk A and one of desk B."""
     with db.transaction() as session:
         a = factories.desk(session, country="MY", fallback=True)
         b = factories.desk(session, country="MX")
