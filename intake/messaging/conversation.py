@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale, pgettext
-from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from crypto.errors import MalformedReceipt
@@ -139,25 +139,51 @@ def _number_language(session: Session, to: str, now: dt.datetime) -> str:
     return cached[0] or DEFAULT
 
 
+# The conversation row is read and written by prepared Core statements, never tracked by the
+# ORM session: it is on the webhook's hot path, where the ORM's unit of work and statement
+# building cost more CPU than the rest of the message (bench/sms.py). ``Conversation`` objects
+# are plain holders of a row here.
+_TABLE = Conversation.__table__
+_COLUMNS = [column.key for column in _TABLE.columns]
+_BY_TAG = _TABLE.c.sender_tag == bindparam("tag")
+_SELECT = select(_TABLE).where(_BY_TAG).with_for_update()
+_DELETE = delete(_TABLE).where(_BY_TAG)
+_UPDATE = update(_TABLE).where(_BY_TAG).values(
+    {column: bindparam(f"v_{column.key}", type_=column.type) for column in _TABLE.columns})
+# A new conversation is kept only for a sender who has not said STOP: one INSERT makes the
+# check too, which saves a round trip on every first message.
+_INSERT_UNLESS_OPTED_OUT = insert(_TABLE).from_select(_COLUMNS, select(
+    *[bindparam(f"v_{column.key}", type_=column.type) for column in _TABLE.columns]
+).where(~exists().where(OptOut.sender_tag == bindparam("v_sender_tag"))))
+# SQLAlchemy reports an INSERT's rowcount only when asked to keep it.
+_KEEP_ROWCOUNT = {"preserve_rowcount": True}
+
+
+def _values(conversation: Conversation) -> dict[str, object]:
+    return {f"v_{key}": getattr(conversation, key) for key in _COLUMNS}
+
+
 def _store(session: Session, turn: Turn, *, is_new: bool) -> bool:
     """Write the conversation's new state; True if the sender has opted out (say nothing).
 
-    A conversation is kept only for senders who have not said STOP, so only a new one needs
-    the opt-out check, made after the message (START may just have lifted it). A new
-    conversation that goes on is written by one INSERT that also makes that check, which
-    saves the webhook a round trip on every first message.
+    Only a new conversation needs the opt-out check, made after the message (START may just
+    have lifted it): a conversation is kept only for senders who have not said STOP.
     """
     conversation = turn.conversation
     finished = conversation.step == "finished"
+    session.flush()  # what the turn made through the ORM first (a report the row points at)
+    connection = session.connection()
     if not is_new:
         if finished:
-            session.delete(conversation)
-        session.flush()
+            connection.execute(_DELETE, {"tag": turn.tag})
+        else:
+            connection.execute(_UPDATE, {"tag": turn.tag, **_values(conversation)})
         return False
-    session.flush()  # what the turn created first (a report the conversation points at)
     if finished:
         return not turn.forget and _opted_out(session, turn.tag)
-    return not _insert_new(session, conversation, unless_opted_out=not turn.forget)
+    inserted = connection.execute(_INSERT_UNLESS_OPTED_OUT, _values(conversation),
+                                  execution_options=_KEEP_ROWCOUNT)
+    return not inserted.rowcount
 
 
 def _opted_out(session: Session, tag: str) -> bool:
@@ -165,38 +191,22 @@ def _opted_out(session: Session, tag: str) -> bool:
         return session.scalar(select(OptOut.sender_tag).where(OptOut.sender_tag == tag)) is not None
 
 
-def _insert_new(session: Session, conversation: Conversation, *, unless_opted_out: bool) -> bool:
-    """INSERT a new conversation (not through the ORM unit of work, which costs more CPU
-    than the rest of the message); with ``unless_opted_out``, only if the sender has not
-    said STOP. True if the row was written."""
-    columns = list(Conversation.__table__.columns)
-    values = [bindparam(f"v_{column.key}", getattr(conversation, column.key), type_=column.type)
-              for column in columns]
-    source = select(*values)
-    if unless_opted_out:
-        source = source.where(~exists().where(OptOut.sender_tag == conversation.sender_tag))
-    statement = insert(Conversation).from_select([column.key for column in columns], source)
-    # SQLAlchemy reports an INSERT's rowcount only when asked to keep it.
-    result = session.execute(statement.execution_options(preserve_rowcount=True))
-    return bool(getattr(result, "rowcount", 0))
-
-
 def _load(session: Session, tag: str, inbound: Inbound, language: str,
           now: dt.datetime) -> tuple[Conversation, bool]:
-    """The sender's conversation (locked for this transaction), and whether it is new."""
-    conversation = session.get(Conversation, tag, with_for_update=True)
-    if conversation is not None and _expired(conversation, now):
+    """The sender's conversation (its row locked for this transaction), and whether it is
+    new (not yet written: ``_store`` writes it when the turn is over)."""
+    connection = session.connection()
+    row = connection.execute(_SELECT, {"tag": tag}).first()
+    if row is not None:
+        conversation = Conversation(**row._mapping)
+        if not _expired(conversation, now):
+            return conversation, False
         # Words already sent stay with their report; the conversation starts again.
-        session.delete(conversation)
-        session.flush()
-        conversation = None
-    if conversation is None:
-        conversation = Conversation(
-            sender_tag=tag, inbound_number=inbound.to, whatsapp=inbound.whatsapp,
-            language=language, step="new", invalid_answers=0, updated_at=now,
-        )  # not added to the session: ``_store`` writes it when the turn is over
-        return conversation, True
-    return conversation, False
+        connection.execute(_DELETE, {"tag": tag})
+    return Conversation(
+        sender_tag=tag, inbound_number=inbound.to, whatsapp=inbound.whatsapp,
+        language=language, step="new", invalid_answers=0, updated_at=now,
+    ), True
 
 
 def _expired(conversation: Conversation, now: dt.datetime) -> bool:
