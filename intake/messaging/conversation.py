@@ -25,6 +25,7 @@ from crypto.hierarchy import Argon2Profile
 from crypto.pseudonyms import sender_tag
 from crypto.receipts import format_receipt
 from intake.accounts.models import SmsNumber
+from intake.db import table_of
 from intake.i18n import DEFAULT, LANGUAGES
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
@@ -143,7 +144,7 @@ def _number_language(session: Session, to: str, now: dt.datetime) -> str:
 # ORM session: it is on the webhook's hot path, where the ORM's unit of work and statement
 # building cost more CPU than the rest of the message (bench/sms.py). ``Conversation`` objects
 # are plain holders of a row here.
-_TABLE = Conversation.__table__
+_TABLE = table_of(Conversation)
 _COLUMNS = [column.key for column in _TABLE.columns]
 _BY_TAG = _TABLE.c.sender_tag == bindparam("tag")
 _SELECT = select(_TABLE).where(_BY_TAG).with_for_update()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from crypto.errors import CryptoError
 from crypto.hierarchy import Argon2Profile
 from crypto.pseudonyms import messagesid_key, messagesid_tag, open_with_key, seal_with_key
+from intake.db import table_of
 from intake.messaging.conversation import Inbound, handle
 from intake.messaging.models import PendingDeletion, ProcessedInbound
 
@@ -25,8 +26,8 @@ REPLAY_WINDOW = dt.timedelta(minutes=10)
 _CONTEXT = b"sms reply"
 # Core statements built once: the ORM's unit of work would cost more CPU than the rest of
 # the message (bench/sms.py).
-_RECORD_PROCESSED = insert(ProcessedInbound.__table__)
-_RECORD_DELETION = insert(PendingDeletion.__table__)
+_RECORD_PROCESSED = insert(table_of(ProcessedInbound))
+_RECORD_DELETION = insert(table_of(PendingDeletion))
 
 
 @dataclass(frozen=True)
