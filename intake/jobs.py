@@ -22,6 +22,7 @@ from intake.settings import Settings
 QUEUE_NAME = "intake"
 RQ_BACKOFF = (5, 30, 120, 600, 1800, 3600, 3600, 3600)
 COALESCE_TTL = 300  # seconds: a lost flag delays the next sweep at most this long
+COALESCE_LOCAL = 1.0  # seconds: how long one process trusts that a sweep is queued
 _ID_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 log = logging.getLogger("intake.jobs")
 
@@ -144,6 +145,7 @@ class RQQueue:
 
         self.queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
         self.backoff = list(backoff)
+        self._flag_checked: dict[str, float] = {}  # function -> monotonic time
 
     def bind(self, app: Flask) -> None:
         """Jobs run in ``intake worker``, inside that process's app context."""
@@ -159,13 +161,18 @@ class RQQueue:
     def enqueue_coalesced(self, function: str, /) -> None:
         """One queued job per function: while a sweep waits, more messages add nothing.
 
-        Cheaper than a job per message on the webhook's hot path (one Redis EXISTS).
+        Cheaper than a job per message on the webhook's hot path: one Redis SET, and none
+        at all within ``COALESCE_LOCAL`` seconds of this process's last one (the periodic
+        scheduler sweeps too, so work that arrives as a sweep starts is not left behind).
         """
         from rq import Retry
 
-        # One Redis round trip in the common case: a short-lived flag says a sweep is
-        # already queued. The sweep clears it when it starts, so work that arrives during
-        # a sweep queues the next one.
+        now = time.monotonic()
+        if now - self._flag_checked.get(function, -COALESCE_LOCAL) < COALESCE_LOCAL:
+            return
+        self._flag_checked[function] = now
+        # A short-lived flag says a sweep is already queued. The sweep clears it when it
+        # starts, so work that arrives during a sweep queues the next one.
         flag = f"intake:coalesced:{function}"
         if not self.queue.connection.set(flag, b"1", nx=True, ex=COALESCE_TTL):
             return

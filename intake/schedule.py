@@ -1,5 +1,6 @@
 """Periodic work: queue the alert batch every quarter hour (each desk's batch hour decides
-when its alerts actually go out) and the retention run once a day (and at each start).
+when its alerts actually go out), the sweep of messages Twilio still keeps every five
+minutes, and the retention run once a day (and at each start).
 Runs in ``intake worker`` (with Redis) or inside ``intake serve`` (embedded default); the
 jobs are coalesced, so several schedulers are harmless. ``intake alerts deliver`` and
 ``intake retention run`` do one run by hand or from cron."""
@@ -16,8 +17,12 @@ from intake.ext import jobs_of
 
 DELIVER_ALERTS = "intake.alerts.delivery.deliver_due"
 RETENTION = "intake.retention.service.run_job"  # daily: deletes due numbers and reports
+# Inbound messages queue this sweep themselves; the periodic run picks up any that arrived
+# while a sweep was starting (the webhook skips Redis for a second after queuing one).
+TWILIO_DELETIONS = "channels.sms.outbound.sweep_deletions"
 PERIODIC: tuple[tuple[str, float], ...] = ((DELIVER_ALERTS, 15 * 60.0),
-                                           (RETENTION, 24 * 3600.0))
+                                           (RETENTION, 24 * 3600.0),
+                                           (TWILIO_DELETIONS, 5 * 60.0))
 log = logging.getLogger("intake.schedule")
 
 

@@ -10,7 +10,7 @@ from flask import Flask
 from intake import schedule
 
 
-def test_scheduler_queues_the_alert_batch_and_the_retention_run_at_once_and_stops(
+def test_scheduler_queues_alerts_retention_and_the_twilio_sweep_at_once_and_stops(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queued: list[str] = []
@@ -28,4 +28,4 @@ def test_scheduler_queues_the_alert_batch_and_the_retention_run_at_once_and_stop
     monkeypatch.setattr(stop, "wait", wait_once)
     schedule.start_periodic(app, stop)
     assert done.wait(10)
-    assert queued == [schedule.DELIVER_ALERTS, schedule.RETENTION]
+    assert queued == [schedule.DELIVER_ALERTS, schedule.RETENTION, schedule.TWILIO_DELETIONS]
