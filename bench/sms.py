@@ -4,8 +4,9 @@
 
 Drives correctly signed Twilio webhooks from this process (threads, keep-alive
 connections) at a steady 100 requests/s and then at saturation, and does the same against
-two baselines served the same way in the same run: a bare Flask endpoint answering fixed
-TwiML, and one doing one INSERT + COMMIT in PostgreSQL. Not a test: prints a table.
+baselines served the same way in the same run: a bare Flask endpoint answering fixed
+TwiML, one doing one INSERT + COMMIT in PostgreSQL, and the least a correct webhook must do
+on this stack (``bench/baseline_app.py``). Not a test: prints a table.
 Targets (issue 5): p99 < 50 ms at 100 requests/s; saturation throughput >= 50% of the
 INSERT baseline's.
 """
@@ -197,7 +198,8 @@ def main() -> None:
     rows = []
     servers = [("intake /twilio/sms", "intake.wsgi:app", "/twilio/sms"),
                ("baseline: bare Flask TwiML", "bench.baseline_app:app", "/bare"),
-               ("baseline: INSERT + COMMIT", "bench.baseline_app:app", "/insert")]
+               ("baseline: INSERT + COMMIT", "bench.baseline_app:app", "/insert"),
+               ("baseline: least correct webhook", "bench.baseline_app:app", "/floor")]
     try:
         for label, target, path in servers:
             port = free_port()
@@ -226,7 +228,7 @@ def main() -> None:
         print(f"| {label} | {statistics.median(steady) * 1000:.1f} ms | "
               f"{pct(steady, 0.99):.1f} ms | {rps:.0f} | "
               f"{statistics.median(saturated) * 1000:.1f} ms | {pct(saturated, 0.99):.1f} ms |")
-    intake_rps, insert_rps = rows[0][2], rows[2][2]
+    intake_rps, insert_rps, floor_rps = rows[0][2], rows[2][2], rows[3][2]
     p99 = pct(rows[0][1], 0.99)
     emit(Headline("sms", "SMS webhook p99 at a steady 100 requests/s", p99, "ms", "< 50 ms",
                   p99 < 50, pct(rows[2][1], 0.99), "INSERT + COMMIT endpoint (p99)"))
@@ -236,6 +238,8 @@ def main() -> None:
     print(f"\nintake saturation / INSERT baseline = {intake_rps / insert_rps:.0%} "
           f"(target >= 50%); intake p99 at 100 req/s = {pct(rows[0][1], 0.99):.1f} ms "
           "(target < 50 ms)")
+    print(f"least correct webhook / INSERT baseline = {floor_rps / insert_rps:.0%}; "
+          f"intake / least correct webhook = {intake_rps / floor_rps:.0%}")
 
 
 if __name__ == "__main__":
