@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,25 +14,8 @@ from sqlalchemy.engine import Engine
 
 from intake.db import make_engine
 from intake.models import Account, BuyerOrg, Contract, Coverage, Desk, Facility, SmsNumber
+from tests.commands import assert_one_line_error, run_intake
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, wipe
-
-INTAKE = [sys.executable, "-m", "intake.cli"]
-
-
-def run(args: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    return subprocess.run(
-        [*INTAKE, *args], env={**base, **environ}, capture_output=True, text=True, timeout=120
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0]
 
 
 @pytest.fixture
@@ -51,9 +33,9 @@ def count(engine: Engine, model: type) -> int:
 def test_demo_twice_leaves_one_copy_and_prints_the_same_logins(
     cli_env: dict[str, str], migrated_engine: Engine
 ) -> None:
-    first = run(["demo", "--json"], cli_env)
+    first = run_intake(["demo", "--json"], cli_env)
     assert first.returncode == 0, first.stderr
-    second = run(["demo", "--json"], cli_env)
+    second = run_intake(["demo", "--json"], cli_env)
     assert second.returncode == 0, second.stderr
     assert json.loads(first.stdout) == json.loads(second.stdout)
     assert count(migrated_engine, Desk) == 2
@@ -66,7 +48,7 @@ def test_demo_twice_leaves_one_copy_and_prints_the_same_logins(
 
 
 def test_demo_json_has_the_documented_keys(cli_env: dict[str, str]) -> None:
-    result = run(["demo", "--json"], cli_env)
+    result = run_intake(["demo", "--json"], cli_env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert {"accounts", "facilities", "sms_numbers"} <= set(data)
@@ -90,10 +72,10 @@ def test_demo_json_has_the_documented_keys(cli_env: dict[str, str]) -> None:
 def test_demo_passwords_are_fresh_for_each_install(
     cli_env: dict[str, str], migrated_engine: Engine, tmp_path: Path
 ) -> None:
-    first = json.loads(run(["demo", "--json"], cli_env).stdout)
+    first = json.loads(run_intake(["demo", "--json"], cli_env).stdout)
     wipe(migrated_engine)
     other = {**cli_env, "INTAKE_INSTANCE": str(tmp_path / "other-instance")}
-    second = json.loads(run(["demo", "--json"], other).stdout)
+    second = json.loads(run_intake(["demo", "--json"], other).stdout)
     assert {a["password"] for a in first["accounts"]}.isdisjoint(
         {a["password"] for a in second["accounts"]}
     )
@@ -104,7 +86,7 @@ def test_demo_logins_unlock_the_demo_accounts(
 ) -> None:
     from crypto.hierarchy import unwrap_account_key
 
-    data = json.loads(run(["demo", "--json"], cli_env).stdout)
+    data = json.loads(run_intake(["demo", "--json"], cli_env).stdout)
     monitor = next(a for a in data["accounts"] if a["role"] == "monitor")
     with migrated_engine.connect() as connection:
         wrapped = connection.execute(
@@ -114,7 +96,7 @@ def test_demo_logins_unlock_the_demo_accounts(
 
 
 def test_malformed_database_url_gives_one_line_and_exit_1(tmp_path: Path) -> None:
-    result = run(
+    result = run_intake(
         ["db", "upgrade"],
         {"INTAKE_INSTANCE": str(tmp_path / "i"), "INTAKE_DATABASE_URL": "nonsense"},
     )
@@ -122,7 +104,7 @@ def test_malformed_database_url_gives_one_line_and_exit_1(tmp_path: Path) -> Non
 
 
 def test_unreachable_database_gives_one_line_and_exit_1(tmp_path: Path) -> None:
-    result = run(
+    result = run_intake(
         ["db", "upgrade"],
         {
             "INTAKE_INSTANCE": str(tmp_path / "i"),
@@ -133,7 +115,7 @@ def test_unreachable_database_gives_one_line_and_exit_1(tmp_path: Path) -> None:
 
 
 def test_missing_instance_parent_gives_one_line_and_exit_1(tmp_path: Path) -> None:
-    result = run(["demo"], {"INTAKE_INSTANCE": str(tmp_path / "missing" / "instance")})
+    result = run_intake(["demo"], {"INTAKE_INSTANCE": str(tmp_path / "missing" / "instance")})
     assert_one_line_error(result, "INTAKE_INSTANCE")
     assert not (tmp_path / "missing").exists()
 
@@ -149,14 +131,14 @@ def immutable_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_unwritable_instance_gives_one_line_and_exit_1(immutable_dir: Path) -> None:
-    result = run(["demo"], {"INTAKE_INSTANCE": str(immutable_dir)})
+    result = run_intake(["demo"], {"INTAKE_INSTANCE": str(immutable_dir)})
     assert_one_line_error(result, "INTAKE_INSTANCE", "not writable")
     assert list(immutable_dir.iterdir()) == []
 
 
 def test_embedded_database_is_migrated_by_demo(tmp_path: Path) -> None:
     environ = {"INTAKE_INSTANCE": str(tmp_path / "fresh")}
-    result = run(["demo", "--json"], environ)
+    result = run_intake(["demo", "--json"], environ)
     assert result.returncode == 0, result.stderr
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh' / 'intake.sqlite3'}")
     assert count(engine, Desk) == 2
@@ -173,9 +155,10 @@ def test_postgres_is_never_migrated_behind_the_operators_back(tmp_path: Path) ->
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     try:
-        result = run(["demo"], {"INTAKE_INSTANCE": str(tmp_path / "i"), "INTAKE_DATABASE_URL": url})
+        result = run_intake(["demo"], {"INTAKE_INSTANCE": str(tmp_path / "i"),
+                                       "INTAKE_DATABASE_URL": url})
         assert_one_line_error(result, "intake db upgrade")
-        upgraded = run(["db", "upgrade"], {"INTAKE_INSTANCE": str(tmp_path / "i"),
+        upgraded = run_intake(["db", "upgrade"], {"INTAKE_INSTANCE": str(tmp_path / "i"),
                                            "INTAKE_DATABASE_URL": url})
         assert upgraded.returncode == 0, upgraded.stderr
     finally:

@@ -12,7 +12,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,9 +40,9 @@ from intake.reports.models import Channel, Report
 from intake.reports.service import NewReport, body_context, store_report
 from intake.settings import Settings
 from tests import factories
+from tests.commands import assert_one_line_error, run_intake
 from tests.conftest import ON_POSTGRES, wipe
 
-INTAKE = [sys.executable, "-m", "intake.cli"]
 FACILITY_NAME = "Penang Circuit Assembly"
 DETAILS = ("Wages for March were not paid.", "Our passports are kept by the agent.",
            "Overtime until 2 am, six days a week.")
@@ -228,7 +227,7 @@ def test_restore_reads_an_archive_from_standard_input(
     create_archive(settings, key, path)
     environ = {"INTAKE_INSTANCE": str(settings.instance_path), "INTAKE_DATABASE_URL": target_url}
     with path.open("rb") as stdin:
-        result = run(["backup", "restore", "-", "--identity", str(key.identity)], environ,
+        result = run_intake(["backup", "restore", "-", "--identity", str(key.identity)], environ,
                      stdin=stdin)
     assert result.returncode == 0, result.stderr
     assert opened_reports(target_url, world.desk) == world.reports
@@ -457,22 +456,6 @@ def test_manifest_fingerprints_reveal_nothing_of_the_secrets(settings: Settings)
 # --- the commands, as an operator runs them -------------------------------------------------
 
 
-def run(args: list[str], environ: dict[str, str], *,
-        stdin: io.BufferedReader | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    return subprocess.run([*INTAKE, *args], env={**base, **environ}, capture_output=True,
-                          text=True, timeout=120, stdin=stdin)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0]
-
-
 @pytest.fixture
 def cli_env(settings: Settings) -> dict[str, str]:
     return {"INTAKE_INSTANCE": str(settings.instance_path),
@@ -483,12 +466,12 @@ def test_commands_create_then_restore(
     cli_env: dict[str, str], world: World, key: Key, tmp_path: Path, target_url: str
 ) -> None:
     path = tmp_path / "intake.age"
-    created = run(["backup", "create", "-o", str(path)],
+    created = run_intake(["backup", "create", "-o", str(path)],
                   {**cli_env, "INTAKE_BACKUP_RECIPIENT": key.recipient})
     assert created.returncode == 0, created.stderr
     assert hashlib.sha256(path.read_bytes()).hexdigest() in created.stdout
 
-    restored = run(["backup", "restore", str(path), "--identity", str(key.identity)],
+    restored = run_intake(["backup", "restore", str(path), "--identity", str(key.identity)],
                    {**cli_env, "INTAKE_DATABASE_URL": target_url})
 
     assert restored.returncode == 0, restored.stderr
@@ -499,8 +482,8 @@ def test_commands_create_then_restore(
 def test_command_without_a_recipient_says_how_to_make_one(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    result = run(["backup", "create", "-o", str(tmp_path / "x.age")], cli_env)
-    assert_one_line_error(result, "--recipient", "age-keygen")
+    result = run_intake(["backup", "create", "-o", str(tmp_path / "x.age")], cli_env)
+    assert_one_line_error(result, "--recipient", "age-keygen", status=1)
     assert not (tmp_path / "x.age").exists()
 
 
@@ -509,8 +492,9 @@ def test_command_never_overwrites_an_archive(
 ) -> None:
     path = tmp_path / "x.age"
     path.write_bytes(b"yesterday's backup")
-    result = run(["backup", "create", "--recipient", key.recipient, "-o", str(path)], cli_env)
-    assert_one_line_error(result, "already exists")
+    result = run_intake(["backup", "create", "--recipient", key.recipient, "-o", str(path)],
+                        cli_env)
+    assert_one_line_error(result, "already exists", status=1)
     assert path.read_bytes() == b"yesterday's backup"
 
 
@@ -538,9 +522,9 @@ def test_command_failures_are_one_line_and_exit_1(
         identity = tmp_path / "not-a-key"
         identity.write_text("age1notasecret\n")
         needle = "not an age X25519 identity"
-    result = run(["backup", "restore", str(path), "--identity", str(identity)],
+    result = run_intake(["backup", "restore", str(path), "--identity", str(identity)],
                  {**cli_env, "INTAKE_DATABASE_URL": target})
-    assert_one_line_error(result, needle)
+    assert_one_line_error(result, needle, status=1)
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="pg_dump runs only for PostgreSQL")
@@ -552,9 +536,9 @@ def test_failed_pg_dump_leaves_no_archive_behind(
     fake.write_text("#!/bin/sh\nprintf 'PGDMP'\necho 'pg_dump: error: disk full' >&2\nexit 1\n")
     fake.chmod(0o700)
     path = tmp_path / "x.age"
-    result = run(["backup", "create", "--recipient", key.recipient, "-o", str(path)],
+    result = run_intake(["backup", "create", "--recipient", key.recipient, "-o", str(path)],
                  {**cli_env, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"})
-    assert_one_line_error(result, "pg_dump failed", "disk full")
+    assert_one_line_error(result, "pg_dump failed", "disk full", status=1)
     assert not path.exists()
 
 
@@ -562,7 +546,8 @@ def test_keygen_command_prints_the_public_key_of_the_identity_it_writes(
     tmp_path: Path
 ) -> None:
     identity = tmp_path / "backup.key"
-    result = run(["backup", "keygen", "-o", str(identity)], {"INTAKE_INSTANCE": str(tmp_path)})
+    result = run_intake(["backup", "keygen", "-o", str(identity)],
+                        {"INTAKE_INSTANCE": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     public = result.stdout.splitlines()[0].removeprefix("Public key: ")
     assert str(load_identities(identity)[0].to_public()) == public

@@ -5,9 +5,6 @@ ids only, and a second run deletes nothing more. The clock is an argument (``tod
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +31,7 @@ from intake.retention.models import ReportTally
 from intake.retention.service import RetentionRejected, run, run_job, set_desk_retention
 from intake.settings import Settings
 from tests import factories
+from tests.commands import run_intake
 from tests.conftest import wipe
 
 TODAY = dt.date(2030, 6, 15)
@@ -356,12 +354,6 @@ def test_retention_runs_daily_in_the_periodic_schedule() -> None:
 # --- the command ------------------------------------------------------------------------------
 
 
-def cli(args: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    return subprocess.run([sys.executable, "-m", "intake.cli", *args],
-                          env={**base, **environ}, capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture
 def cli_env(tmp_path: Path, database_url: str, migrated_engine: Engine) -> Iterator[dict[str, str]]:
     yield {"INTAKE_INSTANCE": str(tmp_path / "cli-instance"), "INTAKE_DATABASE_URL": database_url}
@@ -371,14 +363,14 @@ def cli_env(tmp_path: Path, database_url: str, migrated_engine: Engine) -> Itera
 def test_command_sets_shows_and_runs(cli_env: dict[str, str], db: Database, desk: Desk) -> None:
     with db.transaction() as session:
         report = add_report(session, [desk], received_on=days_ago(400, since=today()))
-    refused = cli(["retention", "set", "--desk", desk.name, "--days", "5"], cli_env)
+    refused = run_intake(["retention", "set", "--desk", desk.name, "--days", "5"], cli_env)
     assert refused.returncode == 1 and "between 30 and" in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert cli(["retention", "set", "--desk", desk.name, "--days", "365"],
+    assert run_intake(["retention", "set", "--desk", desk.name, "--days", "365"],
                cli_env).returncode == 0
-    shown = cli(["retention", "show"], cli_env)
+    shown = run_intake(["retention", "show"], cli_env)
     assert f"{desk.name}: 365 days" in shown.stdout
-    ran = cli(["retention", "run"], cli_env)
+    ran = run_intake(["retention", "run"], cli_env)
     assert ran.returncode == 0, ran.stderr
     assert "reports deleted: 1" in ran.stdout
     assert not exists(db, report)

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import secrets
 import stat
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +40,7 @@ from intake.rotation.pepper import RotationRefused, rotate_pepper
 from intake.rotation.secret_key import end_sessions, rotate_secret_key
 from intake.settings import Settings
 from intake.supplychain.models import BuyerOrg
+from tests.commands import run_intake
 from tests.conftest import wipe
 from tests.monitor.conftest import Browser, DeskWorld, browser, desks
 from tests.sms.conftest import (
@@ -282,12 +280,6 @@ def test_buyer_webhook_secret_is_the_same_after_secret_key_rotation(
 # --- the command on the embedded default and in production ------------------------------------
 
 
-def cli(args: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    return subprocess.run([sys.executable, "-m", "intake.cli", *args],
-                          env={**base, **environ}, capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture
 def cli_env(tmp_path: Path, database_url: str, migrated_engine: Engine) -> Iterator[dict[str, str]]:
     wipe(migrated_engine)
@@ -297,9 +289,9 @@ def cli_env(tmp_path: Path, database_url: str, migrated_engine: Engine) -> Itera
 
 def test_embedded_pepper_rotation_replaces_the_instance_file_and_retires_the_old(
         cli_env: dict[str, str]) -> None:
-    assert cli(["db", "upgrade"], cli_env).returncode == 0
+    assert run_intake(["db", "upgrade"], cli_env).returncode == 0
     old = Settings.from_env(cli_env).pepper
-    result = cli(["secrets", "rotate", "pepper"], cli_env)
+    result = run_intake(["secrets", "rotate", "pepper"], cli_env)
     assert result.returncode == 0, result.stderr
     rotated = Settings.from_env(cli_env)
     assert rotated.pepper != old and rotated.retired_peppers == (old,)
@@ -310,22 +302,23 @@ def test_embedded_pepper_rotation_replaces_the_instance_file_and_retires_the_old
 
 def test_embedded_courier_rotation_replaces_the_key_file_and_the_install_accepts_it(
         cli_env: dict[str, str]) -> None:
-    assert cli(["db", "upgrade"], cli_env).returncode == 0
+    assert run_intake(["db", "upgrade"], cli_env).returncode == 0
     old = Settings.from_env(cli_env).courier_key
-    result = cli(["secrets", "rotate", "courier"], cli_env)
+    result = run_intake(["secrets", "rotate", "courier"], cli_env)
     assert result.returncode == 0, result.stderr
     assert Settings.from_env(cli_env).courier_key != old
-    assert cli(["db", "upgrade"], cli_env).returncode == 0  # ensure_install accepts the new key
+    # ensure_install accepts the new key
+    assert run_intake(["db", "upgrade"], cli_env).returncode == 0
 
 
 def test_a_secret_from_the_environment_needs_a_new_value_file(
         cli_env: dict[str, str], tmp_path: Path) -> None:
     environ = {**cli_env, "INTAKE_SECRET_KEY": secrets.token_hex(32)}
-    assert cli(["db", "upgrade"], environ).returncode == 0
-    refused = cli(["secrets", "rotate", "secret-key"], environ)
+    assert run_intake(["db", "upgrade"], environ).returncode == 0
+    refused = run_intake(["secrets", "rotate", "secret-key"], environ)
     assert refused.returncode == 1 and "--new-value-file" in refused.stderr
     target = tmp_path / "new-secret-key"
-    done = cli(["secrets", "rotate", "secret-key", "--new-value-file", str(target)], environ)
+    done = run_intake(["secrets", "rotate", "secret-key", "--new-value-file", str(target)], environ)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert target.read_text().strip() not in done.stdout  # never printed
