@@ -94,23 +94,32 @@ class Answer:
     cookies: dict[str, str]
 
 
+def _send(port: int, method: str, path: str, *, source: str | None,
+          form: Mapping[str, str | list[str]] | None, headers: Mapping[str, str] | None,
+          timeout: float) -> http.client.HTTPConnection:
+    """A connection from ``source`` to 127.0.0.1:port with the request sent on it."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=timeout, source_address=(source, 0) if source else None)
+    body = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
+    sent = dict(headers or {})
+    if body is not None:
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        connection.request(method, path, body=body, headers=sent)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
 def send_and_hang_up(port: int, method: str, path: str, *, source: str | None = None,
                      form: Mapping[str, str | list[str]] | None = None,
                      headers: Mapping[str, str] | None = None) -> None:
     """Send a request and close the connection without reading the answer, as a client that
     timed out does (Twilio after 15 s, a browser on a dropped 2G link)."""
-    connection = http.client.HTTPConnection(
-        "127.0.0.1", port, timeout=5, source_address=(source, 0) if source else None)
-    try:
-        body = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
-        sent = dict(headers or {})
-        if body is not None:
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=sent)
-    except (OSError, http.client.HTTPException):
-        pass
-    finally:
-        connection.close()
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        _send(port, method, path, source=source, form=form, headers=headers,
+              timeout=5).close()
 
 
 def request(port: int, method: str, path: str, *, source: str | None = None,
@@ -118,14 +127,9 @@ def request(port: int, method: str, path: str, *, source: str | None = None,
             headers: Mapping[str, str] | None = None, timeout: float = 30.0) -> Answer:
     """One HTTP request to 127.0.0.1:port, sent from ``source``; raises OSError or
     http.client.HTTPException when the server is gone."""
-    connection = http.client.HTTPConnection(
-        "127.0.0.1", port, timeout=timeout, source_address=(source, 0) if source else None)
+    connection = _send(port, method, path, source=source, form=form, headers=headers,
+                       timeout=timeout)
     try:
-        body = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
-        sent = dict(headers or {})
-        if body is not None:
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         text = response.read().decode("utf-8", "replace")
         cookies = {}

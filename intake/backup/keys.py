@@ -7,7 +7,6 @@ ones ``age-keygen`` writes (comment lines, then ``AGE-SECRET-KEY-1...``).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from pyrage import IdentityError, RecipientError, x25519
 
 from intake.backup.errors import KeyFileError
+from intake.backup.service import open_output
 
 RECIPIENT_HELP = (
     "give the offline backup public key with --recipient age1... or INTAKE_BACKUP_RECIPIENT "
@@ -70,14 +70,8 @@ def generate_identity_file(path: Path, *, now: dt.datetime | None = None) -> str
     public = str(identity.to_public())
     created = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = f"# created: {created}\n# public key: {public}\n{identity}\n"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeyFileError(f"{path} already exists; choose another path") from None
-    except OSError as exc:
-        raise KeyFileError(f"cannot create {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(text)
+    with open_output(path) as handle:
+        handle.write(text.encode("ascii"))
     return public
 
 

@@ -212,11 +212,11 @@ def _decrypt(archive: Path, *, identities: list[Any],
 
 
 def open_output(path: Path) -> BinaryIO:
-    """A new 0600 file for an archive; an existing file is never overwritten."""
+    """A new 0600 file (an archive, an identity); an existing file is never overwritten."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise BackupError(f"{path} already exists; choose a new file name") from None
+        raise BackupError(f"{path} already exists; choose another path") from None
     except OSError as exc:
         raise BackupError(f"cannot create {path}: {exc.strerror}") from None
     return os.fdopen(fd, "wb")
