@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from intake.audit.models import AuditEvent
 from intake.db import make_engine
 from intake.models import Membership, MembershipStatus
+from tests.commands import INTAKE, run_intake
 from tests.conftest import wipe
-from tests.foundation.test_cli import INTAKE, run
 
 SECRET = re.compile(r"^\s+([0-9A-Z]{4}(?:-[0-9A-Z]{4})+)\s*$", re.MULTILINE)
 
@@ -29,7 +29,7 @@ def cli_env(tmp_path: Path, database_url: str, migrated_engine: Engine) -> dict[
 
 
 def create(cli_env: dict[str, str]) -> str:
-    result = run(["desk", "create", "--name", "Union Desk", "--country", "my",
+    result = run_intake(["desk", "create", "--name", "Union Desk", "--country", "my",
                   "--member", "ann@union.example=Ann", "--member", "bo@union.example=Bo"],
                  cli_env)
     assert result.returncode == 0, result.stderr
@@ -78,10 +78,10 @@ def test_audit_verify_finds_a_tampered_event(
     cli_env: dict[str, str], database_url: str
 ) -> None:
     create(cli_env)
-    create_other = run(["desk", "create", "--name", "Second Desk", "--member", "c@x.example"],
-                       cli_env)
+    create_other = run_intake(
+        ["desk", "create", "--name", "Second Desk", "--member", "c@x.example"], cli_env)
     assert create_other.returncode == 0
-    intact = run(["audit", "verify"], cli_env)
+    intact = run_intake(["audit", "verify"], cli_env)
     assert intact.returncode == 0 and "intact: 2 events" in intact.stdout
     engine = make_engine(database_url)
     with engine.begin() as connection:
@@ -89,6 +89,6 @@ def test_audit_verify_finds_a_tampered_event(
         connection.execute(update(AuditEvent).where(AuditEvent.id == first)
                            .values(detail="members=9"))
     engine.dispose()
-    broken = run(["audit", "verify"], cli_env)
+    broken = run_intake(["audit", "verify"], cli_env)
     assert broken.returncode == 1
     assert f"BROKEN at event {first}" in broken.stderr

@@ -28,8 +28,8 @@ from intake.supplychain.imports import (
     parse,
 )
 from intake.supplychain.models import BuyerOrg, Contract, Coverage, Facility, Supplier
+from tests.commands import assert_one_line_error, run_intake
 from tests.conftest import wipe
-from tests.foundation.test_cli import assert_one_line_error, run
 
 DATA = Path(__file__).parent / "data"
 DOCS = Path(__file__).parents[2] / "docs" / "import-csv.md"
@@ -452,11 +452,11 @@ def test_the_command_imports_each_kind_and_a_second_run_is_unchanged(
     with Session(migrated_engine) as session, session.begin():
         add_desks(session)
     for kind in (Kind.FACILITIES, Kind.BUYERS, Kind.CONTRACTS, Kind.COVERAGE):
-        first = run(["import", kind, str(DATA / f"{kind}.csv")], cli_env)
+        first = run_intake(["import", kind, str(DATA / f"{kind}.csv")], cli_env)
         assert first.returncode == 0, first.stderr
         assert f"{kind} from {kind}.csv: {ROWS[kind]} created, 0 updated, 0 unchanged" \
             in first.stdout
-        again = run(["import", kind, str(DATA / f"{kind}.csv")], cli_env)
+        again = run_intake(["import", kind, str(DATA / f"{kind}.csv")], cli_env)
         assert again.returncode == 0, again.stderr
         assert f"0 created, 0 updated, {ROWS[kind]} unchanged" in again.stdout
         assert stored(migrated_engine, MODEL[kind]) == ROWS[kind]
@@ -465,7 +465,7 @@ def test_the_command_imports_each_kind_and_a_second_run_is_unchanged(
 def test_the_command_lists_every_bad_row_then_a_summary_and_writes_nothing(
     cli_env: dict[str, str], migrated_engine: Engine
 ) -> None:
-    result = run(["import", "facilities", str(DATA / "facilities-bad.csv")], cli_env)
+    result = run_intake(["import", "facilities", str(DATA / "facilities-bad.csv")], cli_env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == [
@@ -480,7 +480,7 @@ def test_the_command_lists_every_bad_row_then_a_summary_and_writes_nothing(
 def test_the_command_imports_an_open_supply_hub_export(
     cli_env: dict[str, str], migrated_engine: Engine
 ) -> None:
-    result = run(["import", "facilities", str(DATA / "facilities-oshub.csv")], cli_env)
+    result = run_intake(["import", "facilities", str(DATA / "facilities-oshub.csv")], cli_env)
     assert result.returncode == 0, result.stderr
     assert "2 created" in result.stdout
     assert stored(migrated_engine, Facility) == 2
@@ -501,13 +501,13 @@ def test_the_command_refuses_an_unreadable_file_in_one_line(
     path = tmp_path / "bad.csv"
     if content is not None:
         path.write_bytes(content)
-    result = run(["import", "facilities", str(path)], cli_env)
+    result = run_intake(["import", "facilities", str(path)], cli_env)
     assert result.returncode == 1
     assert_one_line_error(result, *needles)
 
 
 def test_the_command_states_its_limits(cli_env: dict[str, str]) -> None:
-    result = run(["import", "--help"], cli_env)
+    result = run_intake(["import", "--help"], cli_env)
     assert result.returncode == 0
     assert f"{LIMITS.max_rows:,} rows" in " ".join(result.stdout.split())
     assert f"{LIMITS.max_bytes // (1024 * 1024)} MiB" in result.stdout
