@@ -5,9 +5,10 @@ row into PostgreSQL and COMMITs (the least durable work a webhook must do).
 
 ``/floor`` does the least that a correct first message needs on this stack, with nothing
 else: the Twilio signature, both numbers parsed, the sender tag and its rate limit in
-Redis, the conversation row read ``FOR UPDATE``, the reply sealed for replays, one
-statement writing the conversation, the idempotency record and the deletion record (data-
-modifying CTEs), COMMIT, and TwiML from the Twilio SDK. No Flask extension, no ORM, no
+Redis, the conversation row read (no lock: the app writes it only if its version is
+unchanged), the reply sealed for replays, one statement writing the conversation, the
+idempotency record and the deletion record (data-modifying CTEs), each statement its own
+transaction, and TwiML from the Twilio SDK. No Flask extension, no ORM, no
 conversation logic (the reply is fixed). It shows how near the app can come to the INSERT
 baseline on this machine, whatever the app's own code does.
 """
@@ -36,6 +37,7 @@ from intake.messaging.models import Conversation, PendingDeletion, ProcessedInbo
 
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 engine = create_engine(os.environ["BENCH_DATABASE_URL"], pool_size=4)
+autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 app = Flask("baseline")
 
 
@@ -57,8 +59,7 @@ limiter = FixedWindowRateLimiter(RedisStorage(os.environ.get("INTAKE_REDIS_URL",
 WELCOME = ["Report a problem at work. Reply with the code on the poster or the name of "
            "your workplace. 0: language"]
 _CONVERSATION = table_of(Conversation)
-_SELECT = (select(_CONVERSATION).where(_CONVERSATION.c.sender_tag == bindparam("tag"))
-           .with_for_update())
+_SELECT = select(_CONVERSATION).where(_CONVERSATION.c.sender_tag == bindparam("tag"))
 
 
 def _values(prefix: str, model: type[Conversation | ProcessedInbound | PendingDeletion]
@@ -94,13 +95,13 @@ def floor() -> Response:
     now = dt.datetime.now(dt.UTC)
     sealed = seal_with_key(messagesid_key(PEPPER, sid), json.dumps(WELCOME).encode(),
                            context=b"sms reply")
-    with engine.begin() as connection:
+    with autocommit.connect() as connection:  # each statement its own transaction
         connection.execute(_SELECT, {"tag": tag}).first()
         connection.execute(_WRITE, {
             "c_sender_tag": tag, "c_inbound_number": to, "c_whatsapp": False,
             "c_language": "en", "c_step": "workplace", "c_facility_id": None,
             "c_category": None, "c_candidate_facility_id": None, "c_report_id": None,
-            "c_return_step": None, "c_invalid_answers": 0, "c_updated_at": now,
+            "c_return_step": None, "c_invalid_answers": 0, "c_updated_at": now, "c_version": 0,
             "p_sid_tag": messagesid_tag(PEPPER, sid), "p_processed_at": now,
             "p_reply_sealed": sealed,
             "d_id": uuid.uuid4(), "d_provider_sid": sid, "d_attempts": 0, "d_created_at": now,

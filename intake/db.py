@@ -68,14 +68,18 @@ def today() -> dt.date:
     return utcnow().date()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     """An engine that never puts bound parameters (sealed blobs, tags) in error messages.
 
     No pre-ping: it costs a round trip on every checkout of the webhook's hot path;
     connections are recycled after 30 minutes instead, and a connection the database
     dropped fails one request (503 from /healthz meanwhile) and is then replaced.
+    ``autocommit``: every statement commits itself; such a connection never holds a
+    transaction, so it needs no rollback when it goes back to the pool.
     """
     kwargs: dict[str, Any] = {"hide_parameters": True, "pool_recycle": 1800}
+    if autocommit:
+        kwargs.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     if url.startswith("postgresql"):
         kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(url, **kwargs)
@@ -108,6 +112,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # Connections where each statement is its own transaction: a read or a one-statement
+        # write on a hot path then costs no BEGIN and COMMIT round trips. A pool of their own,
+        # so a checkout need not switch a connection's mode and back.
+        self.autocommit = make_engine(url, autocommit=True)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.session = scoped_session(self.session_factory)
 
@@ -138,6 +146,7 @@ class Database:
     def dispose(self) -> None:
         self.session.remove()
         self.engine.dispose()
+        self.autocommit.dispose()
 
 
 def _short_reason(exc: SQLAlchemyError) -> str:

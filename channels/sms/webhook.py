@@ -19,7 +19,7 @@ from intake.ext import database_of, jobs_of, settings_of
 from intake.kdf import argon2_profile
 from intake.limits import allowed
 from intake.messaging.conversation import Inbound
-from intake.messaging.inbound import Received, receive, replay, replay_exists
+from intake.messaging.inbound import receive, replay
 from intake.messaging.outbound import record_status
 from intake.rotation.optouts import carry_over
 
@@ -84,7 +84,8 @@ def inbound() -> ResponseReturnValue:
         _carry_over_opt_out(sender[0])
     message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
                       media_count=media)
-    received = _receive_once(form["MessageSid"], message)
+    received = receive(database_of(), message_sid=form["MessageSid"], inbound=message,
+                       pepper=settings.pepper, profile=argon2_profile(settings))
     if received is None:  # the same MessageSid, handled at this moment by another process
         with database_of().transaction() as session:
             return twiml(replay(session, message_sid=form["MessageSid"],
@@ -105,24 +106,6 @@ def _carry_over_opt_out(number: str) -> None:
             carry_over(session, number, pepper=settings.pepper, retired=settings.retired_peppers)
     except IntegrityError:
         pass  # a concurrent message from the same number carried it over first
-
-
-def _receive_once(message_sid: str, message: Inbound) -> Received | None:
-    """Handle the message; on a clash with a concurrent transaction try once more.
-
-    None means another process stored this very MessageSid first: replay its answer.
-    """
-    settings = settings_of()
-    for _attempt in range(2):
-        try:
-            with database_of().transaction() as session:
-                return receive(session, message_sid=message_sid, inbound=message,
-                               pepper=settings.pepper, profile=argon2_profile(settings))
-        except IntegrityError:
-            with database_of().transaction() as session:
-                if replay_exists(session, message_sid=message_sid, pepper=settings.pepper):
-                    return None
-    raise RuntimeError("conversation clash persisted")
 
 
 @sms.post("/twilio/sms/status")

@@ -15,17 +15,31 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import force_locale, pgettext
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from crypto.errors import MalformedReceipt
 from crypto.hierarchy import Argon2Profile
 from crypto.pseudonyms import sender_tag
 from crypto.receipts import format_receipt
 from intake.accounts.models import SmsNumber
-from intake.db import table_of
+from intake.db import Database, table_of
 from intake.i18n import DEFAULT, LANGUAGES
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
@@ -88,6 +102,26 @@ class Outcome:
     forget_sender: str | None = None  # a sender_tag whose sealed numbers must be forgotten
 
 
+@dataclass(slots=True)
+class State:
+    """A conversation row while a message is handled: a plain copy of the columns of
+    ``Conversation`` (an ORM object would cost the hot path its attribute instrumentation)."""
+
+    sender_tag: str
+    inbound_number: str
+    whatsapp: bool
+    language: str
+    step: str
+    updated_at: dt.datetime
+    facility_id: int | None = None
+    category: str | None = None
+    candidate_facility_id: int | None = None
+    report_id: uuid.UUID | None = None
+    return_step: str | None = None
+    invalid_answers: int = 0
+    version: int = 0
+
+
 @dataclass
 class Turn:
     """What one message needs while it is handled (not stored)."""
@@ -95,7 +129,7 @@ class Turn:
     session: Session
     inbound: Inbound
     tag: str
-    conversation: Conversation
+    conversation: State
     profile: Argon2Profile
     now: dt.datetime
     replies: list[str] = field(default_factory=list)
@@ -105,35 +139,97 @@ class Turn:
         self.replies.append(text)
 
 
+class Conflict(Exception):
+    """Another message of the same sender changed its conversation after this one read it:
+    nothing of this attempt is kept, and the message is handled again from the start."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A sender's conversation as read before a turn (no lock is held while it is handled)."""
+
+    tag: str
+    conversation: State
+    version: int | None  # the row's version; None: no row yet (a new conversation)
+    opted_out: bool  # the sender had said STOP when the row was read
+
+    @property
+    def is_new(self) -> bool:
+        return self.version is None
+
+
 def handle(
     session: Session, inbound: Inbound, *, pepper: bytes, profile: Argon2Profile,
     now: dt.datetime | None = None,
 ) -> Outcome:
-    """Advance the sender's conversation by one message and say what to answer."""
+    """Advance the sender's conversation by one message, in the caller's transaction, with
+    its row locked until the caller commits, and say what to answer."""
     now = now or dt.datetime.now(dt.UTC)
-    tag = sender_tag(pepper, inbound.sender)
-    default_language = _number_language(session, inbound.to, now)
-    conversation, is_new = _load(session, tag, inbound, default_language, now)
-    turn = Turn(session, inbound, tag, conversation, profile, now)
-    with force_locale(conversation.language):
+    loaded = load(session.connection(), sender_tag(pepper, inbound.sender), inbound, now,
+                  lock=True)
+    turn = take_turn(session, inbound, loaded, profile=profile, now=now)
+    return outcome_of(turn, silent=store(session, turn, loaded))
+
+
+def load(connection: Connection, tag: str, inbound: Inbound, now: dt.datetime, *,
+         lock: bool = False) -> Loaded:
+    """The sender's conversation, read in one statement with whether they said STOP.
+
+    ``lock``: the row stays locked until the connection's transaction ends (no other
+    message of the sender can change it meanwhile); whether they said STOP is then not read
+    (``store`` checks it in that transaction). One idle for too long is deleted (unless
+    another message changed it meanwhile) and a new one begins: words already sent stay
+    with their report.
+    """
+    language = _number_language(connection, inbound.to, now)
+    if lock:
+        if connection.dialect.name == "sqlite":  # no row locks: take the database's write lock
+            connection.execute(_TOUCH, {"tag": tag})
+        found = connection.execute(_READ_LOCKED, {"tag": tag}).first()
+        row, opted_out = (found._mapping if found else None), False
+    else:
+        row = connection.execute(_READ, {"tag": tag}).one()._mapping
+        opted_out = row["opted_out"]
+    if row is not None and row["sender_tag"] is not None:
+        conversation = State(**{key: row[key] for key in _COLUMNS})
+        if not _expired(conversation, now):
+            return Loaded(tag, conversation, conversation.version, opted_out)
+        if not _apply(connection, "delete", {"tag": tag, "old_version": conversation.version}):
+            raise Conflict
+    return Loaded(tag, State(
+        sender_tag=tag, inbound_number=inbound.to, whatsapp=inbound.whatsapp,
+        language=language, step="new", invalid_answers=0, updated_at=now, version=0,
+    ), None, opted_out)
+
+
+def take_turn(session: Session, inbound: Inbound, loaded: Loaded, *, profile: Argon2Profile,
+              now: dt.datetime) -> Turn:
+    """Handle the message against the conversation as loaded (``loaded.conversation`` is
+    changed in place). ``session`` is used only by steps that need the database."""
+    turn = Turn(session, inbound, loaded.tag, loaded.conversation, profile, now)
+    with force_locale(turn.conversation.language):
         _dispatch(turn)
-    conversation.updated_at = now
-    opted_out = _store(session, turn, is_new=is_new)
-    replies = [] if opted_out else turn.replies
-    return Outcome(replies=[r for r in replies if r], language=conversation.language,
-                   forget_sender=tag if turn.forget else None)
+    turn.conversation.updated_at = now
+    return turn
+
+
+def outcome_of(turn: Turn, *, silent: bool) -> Outcome:
+    return Outcome(replies=[] if silent else [r for r in turn.replies if r],
+                   language=turn.conversation.language,
+                   forget_sender=turn.tag if turn.forget else None)
 
 
 _NUMBERS: dict[str, tuple[str | None, dt.datetime]] = {}
 NUMBER_CACHE = dt.timedelta(minutes=1)
+_NUMBER_LANGUAGE = select(table_of(SmsNumber).c.default_language).where(
+    table_of(SmsNumber).c.number == bindparam("number"))
 
 
-def _number_language(session: Session, to: str, now: dt.datetime) -> str:
+def _number_language(connection: Connection, to: str, now: dt.datetime) -> str:
     """The first language of one of our inbound numbers (configuration: cached a minute)."""
     cached = _NUMBERS.get(to)
     if cached is None or now - cached[1] > NUMBER_CACHE:
-        number = session.get(SmsNumber, to)
-        cached = (number.default_language if number else None, now)
+        cached = (connection.execute(_NUMBER_LANGUAGE, {"number": to}).scalar(), now)
         _NUMBERS[to] = cached
     if cached[0] is None:
         log.warning("inbound SMS to a number that is not configured", extra={"event": "config"})
@@ -142,49 +238,127 @@ def _number_language(session: Session, to: str, now: dt.datetime) -> str:
 
 # The conversation row is read and written by prepared Core statements, never tracked by the
 # ORM session: it is on the webhook's hot path, where the ORM's unit of work and statement
-# building cost more CPU than the rest of the message (bench/sms.py). ``Conversation`` objects
-# are plain holders of a row here.
+# building cost more CPU than the rest of the message (bench/sms.py); a row is held as a
+# ``State`` while a turn is handled.
+#
+# The webhook holds no row lock while a turn is handled. Each write names the version it
+# read, and a write that finds another version changes nothing (``Conflict``): the message is
+# then handled again, with the row locked (``handle``), against the new state. A turn that
+# needs no other table (most of them: menus, answers, the first message) is written with its
+# companions (the idempotency and deletion records) in a single statement on PostgreSQL: two
+# round trips for the whole message.
 _TABLE = table_of(Conversation)
+_OPT_OUTS = table_of(OptOut)
 _COLUMNS = [column.key for column in _TABLE.columns]
 _BY_TAG = _TABLE.c.sender_tag == bindparam("tag")
-_SELECT = select(_TABLE).where(_BY_TAG).with_for_update()
-_DELETE = delete(_TABLE).where(_BY_TAG)
-_UPDATE = update(_TABLE).where(_BY_TAG).values(
-    {column: bindparam(f"v_{column.key}", type_=column.type) for column in _TABLE.columns})
-# A new conversation is kept only for a sender who has not said STOP: one INSERT makes the
-# check too, which saves a round trip on every first message.
-_INSERT_UNLESS_OPTED_OUT = insert(_TABLE).from_select(_COLUMNS, select(
-    *[bindparam(f"v_{column.key}", type_=column.type) for column in _TABLE.columns]
-).where(~exists().where(OptOut.sender_tag == bindparam("v_sender_tag"))))
+_SAME_VERSION = _TABLE.c.version == bindparam("old_version")
+_READ = select(
+    exists().where(_OPT_OUTS.c.sender_tag == bindparam("tag")).label("opted_out"),
+    *_TABLE.columns,
+).select_from(select(literal_column("1").label("one")).subquery().outerjoin(_TABLE, _BY_TAG))
+_READ_LOCKED = select(_TABLE).where(_BY_TAG).with_for_update()
+_TOUCH = update(_TABLE).where(_BY_TAG).values(version=_TABLE.c.version)
+_WRITES: dict[str, Any] = {
+    "delete": delete(_TABLE).where(_BY_TAG, _SAME_VERSION),
+    "update": update(_TABLE).where(_BY_TAG, _SAME_VERSION).values(
+        {column: bindparam(f"v_{column.key}", type_=column.type) for column in _TABLE.columns}),
+    # A new conversation is kept only for a sender who has not said STOP.
+    "insert": insert(_TABLE).from_select(_COLUMNS, select(
+        *[bindparam(f"v_{column.key}", type_=column.type) for column in _TABLE.columns]
+    ).where(~exists().where(_OPT_OUTS.c.sender_tag == bindparam("v_sender_tag")))),
+}
 # SQLAlchemy reports an INSERT's rowcount only when asked to keep it.
 _KEEP_ROWCOUNT = {"preserve_rowcount": True}
 
-
-def _values(conversation: Conversation) -> dict[str, object]:
-    return {f"v_{key}": getattr(conversation, key) for key in _COLUMNS}
+Companion = tuple[Table, dict[str, object]]
 
 
-def _store(session: Session, turn: Turn, *, is_new: bool) -> bool:
-    """Write the conversation's new state; True if the sender has opted out (say nothing).
+def _change(turn: Turn, loaded: Loaded) -> tuple[str, dict[str, object]]:
+    """How the row changes ("insert", "update", "delete" or "none") and the parameters."""
+    conversation = turn.conversation
+    finished = conversation.step == "finished"
+    if loaded.is_new:
+        mode = "none" if finished else "insert"
+    else:
+        mode = "delete" if finished else "update"
+    conversation.version = 0 if loaded.version is None else loaded.version + 1
+    return mode, {"tag": turn.tag, "old_version": loaded.version,
+                  **{f"v_{key}": getattr(conversation, key) for key in _COLUMNS}}
+
+
+def _apply(connection: Connection, mode: str, params: dict[str, object]) -> bool:
+    """Write the row; False if nothing was written (another version, or the sender said
+    STOP before a new conversation could be kept)."""
+    if mode == "none":
+        return True
+    return bool(connection.execute(_WRITES[mode], params,
+                                   execution_options=_KEEP_ROWCOUNT).rowcount)
+
+
+def store(session: Session, turn: Turn, loaded: Loaded) -> bool:
+    """Write the conversation's new state in the session's transaction, after what the turn
+    wrote itself; True if the sender has opted out (say nothing).
 
     Only a new conversation needs the opt-out check, made after the message (START may just
     have lifted it): a conversation is kept only for senders who have not said STOP.
     """
-    conversation = turn.conversation
-    finished = conversation.step == "finished"
     session.flush()  # what the turn made through the ORM first (a report the row points at)
-    connection = session.connection()
-    if not is_new:
-        if finished:
-            connection.execute(_DELETE, {"tag": turn.tag})
-        else:
-            connection.execute(_UPDATE, {"tag": turn.tag, **_values(conversation)})
-        return False
-    if finished:
+    mode, params = _change(turn, loaded)
+    if mode == "none":
         return not turn.forget and _opted_out(session, turn.tag)
-    inserted = connection.execute(_INSERT_UNLESS_OPTED_OUT, _values(conversation),
-                                  execution_options=_KEEP_ROWCOUNT)
-    return not inserted.rowcount
+    written = _apply(session.connection(), mode, params)
+    if mode == "insert":
+        return not written
+    if not written:
+        raise Conflict
+    return False
+
+
+def store_alone(database: Database, connection: Connection, turn: Turn, loaded: Loaded,
+                companions: list[Companion]) -> None:
+    """Write the state of a turn that used no other table, with ``companions`` (rows written
+    only together with it), in one transaction of its own: one statement on PostgreSQL, on
+    ``connection`` (from ``database.autocommit``, where ``loaded`` was read).
+
+    The turn was handled as for a sender who had (or had not) said STOP when the row was
+    read; a STOP since then makes the new conversation unwritable, hence a ``Conflict``.
+    """
+    mode, params = _change(turn, loaded)
+    if mode == "insert" and loaded.opted_out:
+        mode = "none"  # a sender who said STOP gets no conversation (and no answer)
+    if database.engine.dialect.name == "postgresql":
+        tables = tuple(table for table, _values in companions)
+        for index, (_table, values) in enumerate(companions):
+            params.update({f"k{index}_{key}": value for key, value in values.items()})
+        if not connection.execute(_together(mode, tables), params).scalar():
+            raise Conflict
+        return
+    with database.engine.begin() as transaction:  # SQLite: no data-modifying CTEs
+        if not _apply(transaction, mode, params):
+            raise Conflict  # rolls back
+        for table, values in companions:
+            transaction.execute(insert(table), values)
+
+
+@functools.cache
+def _together(mode: str, tables: tuple[Table, ...]) -> Executable:
+    """One PostgreSQL statement: the row's write and, only if it wrote, the companion rows
+    (data-modifying CTEs); it answers the number of conversation rows written (1 or 0)."""
+    gate = None
+    statement: Select[Any]
+    if mode == "none":
+        statement = select(literal_column("1"))
+    else:
+        written = _WRITES[mode].returning(literal_column("1")).cte("written")
+        statement = select(func.count()).select_from(written)
+        gate = exists().select_from(written)
+    for index, table in enumerate(tables):
+        row = select(*[bindparam(f"k{index}_{column.key}", type_=column.type)
+                       for column in table.columns])
+        statement = statement.add_cte(insert(table).from_select(
+            [column.key for column in table.columns],
+            row if gate is None else row.where(gate)).cte(f"companion_{index}"))
+    return statement
 
 
 def _opted_out(session: Session, tag: str) -> bool:
@@ -192,25 +366,7 @@ def _opted_out(session: Session, tag: str) -> bool:
         return session.scalar(select(OptOut.sender_tag).where(OptOut.sender_tag == tag)) is not None
 
 
-def _load(session: Session, tag: str, inbound: Inbound, language: str,
-          now: dt.datetime) -> tuple[Conversation, bool]:
-    """The sender's conversation (its row locked for this transaction), and whether it is
-    new (not yet written: ``_store`` writes it when the turn is over)."""
-    connection = session.connection()
-    row = connection.execute(_SELECT, {"tag": tag}).first()
-    if row is not None:
-        conversation = Conversation(**row._mapping)
-        if not _expired(conversation, now):
-            return conversation, False
-        # Words already sent stay with their report; the conversation starts again.
-        connection.execute(_DELETE, {"tag": tag})
-    return Conversation(
-        sender_tag=tag, inbound_number=inbound.to, whatsapp=inbound.whatsapp,
-        language=language, step="new", invalid_answers=0, updated_at=now,
-    ), True
-
-
-def _expired(conversation: Conversation, now: dt.datetime) -> bool:
+def _expired(conversation: State | Conversation, now: dt.datetime) -> bool:
     timeout = VERDICT_TIMEOUT if conversation.step == VERDICT else IDLE_TIMEOUT
     return now - conversation.updated_at > timeout
 

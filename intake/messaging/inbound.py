@@ -13,21 +13,37 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
 from crypto.hierarchy import Argon2Profile
-from crypto.pseudonyms import messagesid_key, messagesid_tag, open_with_key, seal_with_key
-from intake.db import table_of
-from intake.messaging.conversation import Inbound, handle
+from crypto.pseudonyms import (
+    messagesid_key,
+    messagesid_tag,
+    open_with_key,
+    seal_with_key,
+    sender_tag,
+)
+from intake.db import Database, table_of
+from intake.messaging.conversation import (
+    Companion,
+    Conflict,
+    Inbound,
+    handle,
+    load,
+    outcome_of,
+    store,
+    store_alone,
+    take_turn,
+)
 from intake.messaging.models import PendingDeletion, ProcessedInbound
 
 REPLAY_WINDOW = dt.timedelta(minutes=10)
+ATTEMPTS = 5  # a message clashes only with another of the same sender, which then got through
 _CONTEXT = b"sms reply"
-# Core statements built once: the ORM's unit of work would cost more CPU than the rest of
-# the message (bench/sms.py).
-_RECORD_PROCESSED = insert(table_of(ProcessedInbound))
-_RECORD_DELETION = insert(table_of(PendingDeletion))
+_PROCESSED = table_of(ProcessedInbound)
+_DELETIONS = table_of(PendingDeletion)
 
 
 @dataclass(frozen=True)
@@ -37,28 +53,83 @@ class Received:
 
 
 def receive(
-    session: Session, *, message_sid: str, inbound: Inbound, pepper: bytes,
+    database: Database, *, message_sid: str, inbound: Inbound, pepper: bytes,
     profile: Argon2Profile, now: dt.datetime | None = None,
-) -> Received:
-    """Handle ``inbound`` and record its MessageSid in the same transaction.
+) -> Received | None:
+    """Handle ``inbound`` and record its MessageSid with it, atomically.
 
-    A MessageSid handled before makes the final INSERT fail on its primary key, which rolls
-    the whole transaction back (nothing of the repeat is kept); the caller then answers
-    with ``replay``. Checking first would cost every message a round trip for the sake of
-    the rare retry.
+    None means the MessageSid was handled before (a retry racing the first delivery): the
+    caller answers with ``replay``. A MessageSid handled before makes the record's INSERT
+    fail on its primary key, which undoes the whole attempt; checking first would cost every
+    message a round trip for the sake of the rare retry.
     """
     now = now or dt.datetime.now(dt.UTC)
-    tag = messagesid_tag(pepper, message_sid)
-    key = messagesid_key(pepper, message_sid)
-    outcome = handle(session, inbound, pepper=pepper, profile=profile, now=now)
-    sealed = seal_with_key(key, json.dumps(outcome.replies).encode(), context=_CONTEXT)
-    connection = session.connection()
-    connection.execute(_RECORD_PROCESSED, {"sid_tag": tag, "processed_at": now,
-                                           "reply_sealed": sealed})
-    connection.execute(_RECORD_DELETION, {"id": uuid.uuid4(), "provider_sid": message_sid,
-                                          "created_at": now, "attempts": 0})
-    return Received(replies=outcome.replies,
-                    forget_sender=outcome.forget_sender)
+    for attempt in range(ATTEMPTS):
+        try:
+            if attempt == 0:
+                return _receive(database, message_sid=message_sid, inbound=inbound,
+                                pepper=pepper, profile=profile, now=now)
+            return _receive_locked(database, message_sid=message_sid, inbound=inbound,
+                                   pepper=pepper, profile=profile, now=now)
+        except Conflict:
+            continue  # another message of this sender came first: handle this one after it
+        except IntegrityError:
+            with database.transaction() as session:
+                if replay_exists(session, message_sid=message_sid, pepper=pepper):
+                    return None
+            # else a concurrent first message of this sender began the conversation
+    raise RuntimeError("conversation clash persisted")
+
+
+def _receive(database: Database, *, message_sid: str, inbound: Inbound, pepper: bytes,
+             profile: Argon2Profile, now: dt.datetime) -> Received:
+    """The first attempt: no lock. A turn that used no other table is written in one
+    statement on PostgreSQL (two round trips for the whole message)."""
+    with database.autocommit.connect() as connection:
+        loaded = load(connection, sender_tag(pepper, inbound.sender), inbound, now)
+        session = database.session_factory()
+        try:
+            turn = take_turn(session, inbound, loaded, profile=profile, now=now)
+            if session.in_transaction():
+                # The turn used other tables (a report, its words, a receipt, STOP): its
+                # writes, the row's and the records commit together.
+                outcome = outcome_of(turn, silent=store(session, turn, loaded))
+                _record(session, _records(message_sid, outcome.replies, pepper, now))
+                session.commit()
+            else:
+                outcome = outcome_of(turn, silent=loaded.is_new and loaded.opted_out)
+                store_alone(database, connection, turn, loaded,
+                            _records(message_sid, outcome.replies, pepper, now))
+        finally:
+            session.close()
+    return Received(replies=outcome.replies, forget_sender=outcome.forget_sender)
+
+
+def _receive_locked(database: Database, *, message_sid: str, inbound: Inbound, pepper: bytes,
+                    profile: Argon2Profile, now: dt.datetime) -> Received:
+    """After a clash: the sender's row locked for the whole turn, so it cannot clash again."""
+    with database.transaction() as session:
+        outcome = handle(session, inbound, pepper=pepper, profile=profile, now=now)
+        _record(session, _records(message_sid, outcome.replies, pepper, now))
+    return Received(replies=outcome.replies, forget_sender=outcome.forget_sender)
+
+
+def _record(session: Session, records: list[Companion]) -> None:
+    for table, values in records:
+        session.connection().execute(insert(table), values)
+
+
+def _records(message_sid: str, replies: list[str], pepper: bytes,
+             now: dt.datetime) -> list[Companion]:
+    """The idempotency record (the reply sealed for replays) and the deletion at Twilio."""
+    sealed = seal_with_key(messagesid_key(pepper, message_sid), json.dumps(replies).encode(),
+                           context=_CONTEXT)
+    return [
+        (_PROCESSED, {"sid_tag": messagesid_tag(pepper, message_sid), "processed_at": now,
+                      "reply_sealed": sealed}),
+        (_DELETIONS, {"id": uuid.uuid4(), "provider_sid": message_sid, "created_at": now,
+                      "attempts": 0}),
+    ]
 
 
 def replay(session: Session, *, message_sid: str, pepper: bytes,

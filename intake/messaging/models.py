@@ -33,6 +33,12 @@ class Conversation(Base):
     return_step: Mapped[str | None] = mapped_column(String(32))
     invalid_answers: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised by every write: a message writes the row only if the version it read is still
+    # there, so two messages of one sender never overwrite each other (no lock is held while
+    # a turn is handled). ORM writes raise it through ``version_id_col``.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
 
 class OptOut(Base):

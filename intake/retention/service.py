@@ -218,7 +218,7 @@ def _delete_thread(session: Session, ids: Sequence[uuid.UUID]) -> None:
     session.execute(update(ReportDesk).where(ReportDesk.duplicate_of_id.in_(ids))
                     .values(duplicate_of_id=None))
     session.execute(update(Conversation).where(Conversation.report_id.in_(ids))
-                    .values(report_id=None))
+                    .values(report_id=None, version=Conversation.version + 1))
     for table in (OutboundMessage, ReportMessage, CaseReport, ReportDesk):
         session.execute(delete(table).where(table.report_id.in_(ids)))
     session.execute(delete(Report).where(Report.id.in_(ids)))

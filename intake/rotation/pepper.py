@@ -88,7 +88,8 @@ def _move_conversations(session: Session, *, old: bytes, new: bytes,
                   and report.contact_sealed is not None else None)
         if number is not None and sender_tag(old, number) == tag:
             session.execute(update(Conversation).where(Conversation.sender_tag == tag)
-                            .values(sender_tag=sender_tag(new, number)))
+                            .values(sender_tag=sender_tag(new, number),
+                                    version=Conversation.version + 1))
             moved += 1
         else:
             session.execute(delete(Conversation).where(Conversation.sender_tag == tag))

@@ -1,0 +1,187 @@
+"""Messages of one sender handled at the same time (issue 5, items 2 and 9).
+
+The webhook reads the conversation without a lock and writes it only if the version it read
+is still there; a message that finds another version keeps nothing of its attempt and is
+handled again with the row locked. These tests make two messages overlap at the worst moment
+(the second arrives after the first has read the conversation), and make many overlap at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, func, select
+
+from crypto.envelope import open_sealed
+from crypto.hierarchy import TEST_FAST
+from intake.db import Database
+from intake.messaging import inbound, prompts
+from intake.messaging.conversation import State
+from intake.messaging.models import Conversation, OptOut, ProcessedInbound
+from intake.reports.models import Report, ReportMessage
+from intake.reports.service import find_by_receipt, message_context
+from tests.sms.conftest import Phone, SmsWorld
+from tests.sms.test_conversation import RECEIPT, database, say
+
+
+def same_phone(phone: Phone, app: Flask) -> Phone:
+    """The same worker's phone through another connection (as a second process would be)."""
+    return dataclasses.replace(phone, client=app.test_client(), sent=[])
+
+
+def while_reading(monkeypatch: pytest.MonkeyPatch, other: Phone, body: str) -> list[list[str]]:
+    """Make ``body`` arrive from ``other`` and be answered in full just after the next
+    message has read its conversation (before its turn is handled); its replies are kept."""
+    answers: list[list[str]] = []
+    real = inbound.take_turn
+    calls = 0
+
+    def take_turn(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            worker = threading.Thread(target=lambda: answers.append(other.text(body)))
+            worker.start()
+            worker.join()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inbound, "take_turn", take_turn)
+    return answers
+
+
+def count(db: Database, model: type[Any]) -> int:
+    with db.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_state_holds_every_column_of_the_conversation_row() -> None:
+    fields = {field.name for field in dataclasses.fields(State)}
+    assert fields == set(Conversation.__table__.columns.keys())
+
+
+def test_two_wrong_answers_at_once_both_count(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn written in one statement (no other table): the later write finds a newer
+    version, keeps nothing, and is handled again after the other."""
+    db = database(sms_app)
+    assert phone.text("MY4821") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    other = while_reading(monkeypatch, same_phone(phone, sms_app), "x")
+    assert phone.text("y") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert other == [[say(sms_app, prompts.CATEGORY_MENU, "en")]]
+    with db.transaction() as session:
+        assert session.scalars(select(Conversation)).one().invalid_answers == 2
+    # so the third wrong answer brings the short help, as it does one message at a time
+    assert phone.text("z") == [say(sms_app, prompts.HELP, "en")]
+    # one idempotency record per message: the undone attempt left none
+    assert count(db, ProcessedInbound) == 4
+
+
+def test_two_answers_to_the_consent_question_give_one_receipt(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn that writes other tables (the receipt): the undone attempt's receipt is gone,
+    and the message is taken as the start of a new conversation."""
+    db = database(sms_app)
+    phone.text("MY4821")
+    phone.text("1")
+    assert phone.text("They kept our pay #") == [say(sms_app, prompts.CONSENT, "en")]
+    other = while_reading(monkeypatch, same_phone(phone, sms_app), "2")
+    assert phone.text("1") == [say(sms_app, prompts.WELCOME, "en")]
+    [[receipt_text]] = other
+    receipt = RECEIPT.search(receipt_text)
+    assert receipt, receipt_text
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert not report.contact_consent  # the "2" was answered; the "1" came too late
+        assert find_by_receipt(session, receipt.group(1), profile=TEST_FAST)[0].id == report.id
+        assert session.scalars(select(Conversation)).one().step == "workplace"
+    assert count(db, ProcessedInbound) == 5
+
+
+def test_stop_between_reading_and_writing_a_first_message_keeps_the_sender_silent(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = database(sms_app)
+    other = while_reading(monkeypatch, same_phone(phone, sms_app), "STOP")
+    assert phone.text("hello") == []
+    assert other == [[say(sms_app, prompts.STOPPED, "en")]]
+    assert count(db, Conversation) == 0
+    assert count(db, OptOut) == 1
+    assert count(db, ProcessedInbound) == 2
+
+
+def test_many_words_at_once_are_all_kept_in_order(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """Real contention: ten parts of one report sent at the same moment from ten
+    connections. Each is kept once, with its own place in the thread."""
+    db = database(sms_app)
+    phone.text("MY4821")
+    phone.text("1")
+    phones = [same_phone(phone, sms_app) for _ in range(10)]
+    start = threading.Barrier(len(phones))
+    failures: list[BaseException] = []
+
+    def send(index: int) -> None:
+        start.wait()
+        try:
+            assert phones[index].text(f"part {index} of what happened") == []
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(phones))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        messages = session.scalars(select(ReportMessage).where(
+            ReportMessage.report_id == report.id)).all()
+        words = sorted(open_sealed(m.body_sealed, sms_world.union.key,
+                                   context=message_context(report.id, m.id)).decode()
+                       for m in messages)
+        assert words == sorted(f"part {i} of what happened" for i in range(10))
+        assert sorted(m.seq for m in messages) == list(range(1, 11))
+
+
+def statements(db: Database) -> tuple[list[str], Callable[[], None]]:
+    """Every statement either pool sends for this thread (not the job thread's), until the
+    returned function is called."""
+    seen: list[str] = []
+    this_thread = threading.get_ident()
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.get_ident() == this_thread:
+            seen.append(statement.split()[0])
+
+    for engine in (db.engine, db.autocommit):
+        event.listen(engine, "before_cursor_execute", listen)
+
+    def stop() -> None:
+        for engine in (db.engine, db.autocommit):
+            event.remove(engine, "before_cursor_execute", listen)
+
+    return seen, stop
+
+
+def test_a_first_message_costs_two_statements_on_postgresql(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """The read (with the opt-out) and one write of the conversation and both records, each
+    its own transaction: no BEGIN or COMMIT round trips. SQLite, which has no data-modifying
+    CTEs, writes the three rows in a transaction of their own."""
+    db = database(sms_app)
+    Phone(sms_app.test_client(), phone.settings, number="+60123000001").text("hello")  # caches
+    seen, stop = statements(db)
+    try:
+        assert phone.text("hello") == [say(sms_app, prompts.WELCOME, "en")]
+    finally:
+        stop()
+    postgres = db.engine.dialect.name == "postgresql"
+    assert seen == (["SELECT", "WITH"] if postgres else ["SELECT", "INSERT", "INSERT", "INSERT"])
