@@ -16,7 +16,7 @@ from intake.edge import register_edge_checks
 from intake.health import health
 from intake.i18n import init_babel
 from intake.jobs import make_queue
-from intake.limits import client_tag
+from intake.limits import client_tag, counts_itself, skip_self_counted
 from intake.logs import configure_logging, install_request_logging
 from intake.settings import Settings
 
@@ -84,7 +84,7 @@ def _init_desk(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
     # The API counts its calls itself (intake.api.views) and answers a breach in JSON.
-    app.extensions["intake.limiter"].exempt(api)
+    counts_itself(app, api)
     app.after_request(set_key_cookie)
     register_security_headers(app)
 
@@ -147,4 +147,5 @@ def _init_limiter(app: Flask, settings: Settings) -> Limiter:
         enabled=settings.rate_limits,
     )
     limiter.init_app(app)
+    skip_self_counted(app, limiter)
     return limiter

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, request
+from flask import Blueprint, Flask, current_app, request
+from flask_limiter import Limiter
 from limits import RateLimitItem
 
 from crypto.pseudonyms import ip_rate_tag
@@ -16,6 +17,23 @@ from intake.ext import settings_of
 def client_tag() -> str:
     """The keyed, daily-rotating tag of this request's client address (DESIGN 2)."""
     return ip_rate_tag(settings_of().pepper, request.remote_addr or "-", day=dt.date.today())
+
+
+_SELF_COUNTED = "intake.self_counted"
+
+
+def counts_itself(app: Flask, blueprint: Blueprint) -> None:
+    """The routes of ``blueprint`` count their own hits (per sender_tag, in JSON, ...): the
+    per-address page limit is skipped for them before Flask-Limiter resolves any limit."""
+    app.extensions.setdefault(_SELF_COUNTED, set()).add(blueprint.name)
+
+
+def skip_self_counted(app: Flask, limiter: Limiter) -> None:
+    names: set[str] = app.extensions.setdefault(_SELF_COUNTED, set())
+
+    @limiter.request_filter
+    def _counts_itself() -> bool:
+        return request.blueprint in names
 
 
 def allowed(name: str, rate: RateLimitItem, key: str) -> bool:

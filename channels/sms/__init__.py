@@ -9,8 +9,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the Twilio webhooks (found through the ``intake.channels`` entry point)."""
     from channels.sms.webhook import sms
+    from intake.limits import counts_itself
 
     app.extensions["intake.csrf"].exempt(sms)  # Twilio signs its requests instead
     # Limits here are counted by hand per sender_tag (intake.limits), not per address.
-    app.extensions["intake.limiter"].exempt(sms)
+    counts_itself(app, sms)
     app.register_blueprint(sms)

@@ -78,14 +78,15 @@ def inbound() -> ResponseReturnValue:
     except ValueError:
         return Response("NumMedia must be a number", status=400, mimetype="text/plain")
     settings = settings_of()
-    if not allowed("sms-sender", SENDER_LIMIT, sender_tag(settings.pepper, sender[0])):
+    tag = sender_tag(settings.pepper, sender[0])
+    if not allowed("sms-sender", SENDER_LIMIT, tag):
         return twiml([])  # a flood gets silence, which costs the worker nothing
     if settings.retired_peppers:
         _carry_over_opt_out(sender[0])
     message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
                       media_count=media)
     received = receive(database_of(), message_sid=form["MessageSid"], inbound=message,
-                       pepper=settings.pepper, profile=argon2_profile(settings))
+                       pepper=settings.pepper, profile=argon2_profile(settings), tag=tag)
     if received is None:  # the same MessageSid, handled at this moment by another process
         with database_of().transaction() as session:
             return twiml(replay(session, message_sid=form["MessageSid"],

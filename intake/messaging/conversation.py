@@ -124,9 +124,13 @@ class State:
 
 @dataclass
 class Turn:
-    """What one message needs while it is handled (not stored)."""
+    """What one message needs while it is handled (not stored).
 
-    session: Session
+    The session is opened when a step first asks for it: most steps need no table but the
+    conversation's, and their turn is written without one (``store_alone``).
+    """
+
+    open_session: Callable[[], Session]
     inbound: Inbound
     tag: str
     conversation: State
@@ -134,6 +138,17 @@ class Turn:
     now: dt.datetime
     replies: list[str] = field(default_factory=list)
     forget: bool = False
+    opened: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self.opened is None:
+            self.opened = self.open_session()
+        return self.opened
+
+    def used_database(self) -> bool:
+        """Whether a step read or wrote a table through the session."""
+        return self.opened is not None and self.opened.in_transaction()
 
     def say(self, text: str) -> None:
         self.replies.append(text)
@@ -167,7 +182,8 @@ def handle(
     now = now or dt.datetime.now(dt.UTC)
     loaded = load(session.connection(), sender_tag(pepper, inbound.sender), inbound, now,
                   lock=True)
-    turn = take_turn(session, inbound, loaded, profile=profile, now=now)
+    turn = Turn(lambda: session, inbound, loaded.tag, loaded.conversation, profile, now)
+    take_turn(turn)
     return outcome_of(turn, silent=store(session, turn, loaded))
 
 
@@ -202,15 +218,12 @@ def load(connection: Connection, tag: str, inbound: Inbound, now: dt.datetime, *
     ), None, opted_out)
 
 
-def take_turn(session: Session, inbound: Inbound, loaded: Loaded, *, profile: Argon2Profile,
-              now: dt.datetime) -> Turn:
-    """Handle the message against the conversation as loaded (``loaded.conversation`` is
-    changed in place). ``session`` is used only by steps that need the database."""
-    turn = Turn(session, inbound, loaded.tag, loaded.conversation, profile, now)
+def take_turn(turn: Turn) -> None:
+    """Handle the message against the conversation as loaded (``turn.conversation`` is
+    changed in place)."""
     with force_locale(turn.conversation.language):
         _dispatch(turn)
-    turn.conversation.updated_at = now
-    return turn
+    turn.conversation.updated_at = turn.now
 
 
 def outcome_of(turn: Turn, *, silent: bool) -> Outcome:

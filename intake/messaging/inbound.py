@@ -30,6 +30,7 @@ from intake.messaging.conversation import (
     Companion,
     Conflict,
     Inbound,
+    Turn,
     handle,
     load,
     outcome_of,
@@ -54,9 +55,10 @@ class Received:
 
 def receive(
     database: Database, *, message_sid: str, inbound: Inbound, pepper: bytes,
-    profile: Argon2Profile, now: dt.datetime | None = None,
+    profile: Argon2Profile, now: dt.datetime | None = None, tag: str | None = None,
 ) -> Received | None:
-    """Handle ``inbound`` and record its MessageSid with it, atomically.
+    """Handle ``inbound`` and record its MessageSid with it, atomically. ``tag``: the
+    sender's tag, if the caller has computed it already (for the sender's rate limit).
 
     None means the MessageSid was handled before (a retry racing the first delivery): the
     caller answers with ``replay``. A MessageSid handled before makes the record's INSERT
@@ -64,10 +66,11 @@ def receive(
     message a round trip for the sake of the rare retry.
     """
     now = now or dt.datetime.now(dt.UTC)
+    tag = tag or sender_tag(pepper, inbound.sender)
     for attempt in range(ATTEMPTS):
         try:
             if attempt == 0:
-                return _receive(database, message_sid=message_sid, inbound=inbound,
+                return _receive(database, message_sid=message_sid, inbound=inbound, tag=tag,
                                 pepper=pepper, profile=profile, now=now)
             return _receive_locked(database, message_sid=message_sid, inbound=inbound,
                                    pepper=pepper, profile=profile, now=now)
@@ -81,27 +84,28 @@ def receive(
     raise RuntimeError("conversation clash persisted")
 
 
-def _receive(database: Database, *, message_sid: str, inbound: Inbound, pepper: bytes,
-             profile: Argon2Profile, now: dt.datetime) -> Received:
+def _receive(database: Database, *, message_sid: str, inbound: Inbound, tag: str,
+             pepper: bytes, profile: Argon2Profile, now: dt.datetime) -> Received:
     """The first attempt: no lock. A turn that used no other table is written in one
     statement on PostgreSQL (two round trips for the whole message)."""
     with database.autocommit.connect() as connection:
-        loaded = load(connection, sender_tag(pepper, inbound.sender), inbound, now)
-        session = database.session_factory()
+        loaded = load(connection, tag, inbound, now)
+        turn = Turn(database.session_factory, inbound, tag, loaded.conversation, profile, now)
         try:
-            turn = take_turn(session, inbound, loaded, profile=profile, now=now)
-            if session.in_transaction():
+            take_turn(turn)
+            if turn.used_database():
                 # The turn used other tables (a report, its words, a receipt, STOP): its
                 # writes, the row's and the records commit together.
-                outcome = outcome_of(turn, silent=store(session, turn, loaded))
-                _record(session, _records(message_sid, outcome.replies, pepper, now))
-                session.commit()
+                outcome = outcome_of(turn, silent=store(turn.session, turn, loaded))
+                _record(turn.session, _records(message_sid, outcome.replies, pepper, now))
+                turn.session.commit()
             else:
                 outcome = outcome_of(turn, silent=loaded.is_new and loaded.opted_out)
                 store_alone(database, connection, turn, loaded,
                             _records(message_sid, outcome.replies, pepper, now))
         finally:
-            session.close()
+            if turn.opened is not None:
+                turn.opened.close()
     return Received(replies=outcome.replies, forget_sender=outcome.forget_sender)
 
 
