@@ -34,15 +34,21 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
+        present = {name.lower() for name, _value in headers.items()}  # one pass
+
+        def fill(name: str, value: str) -> None:
+            if name.lower() not in present:
+                headers.add(name, value)
+
         for name, value in BASELINE.items():
-            headers.setdefault(name, value)
+            fill(name, value)
         if request.blueprint in DESK_BLUEPRINTS:
             headers["Content-Security-Policy"] = DESK_CSP
             headers["Cache-Control"] = "no-store"
         else:
-            headers.setdefault("Content-Security-Policy", NOTHING_CSP)
+            fill("Content-Security-Policy", NOTHING_CSP)
             if not (request.endpoint or "").endswith("static"):
-                headers.setdefault("Cache-Control", "no-store")
+                fill("Cache-Control", "no-store")
         if request.is_secure or settings_of().public_url.startswith("https://"):
-            headers.setdefault("Strict-Transport-Security", HSTS)
+            fill("Strict-Transport-Security", HSTS)
         return response

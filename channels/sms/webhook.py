@@ -5,6 +5,7 @@ call the ``intake`` messaging service, answer with TwiML. No outbound call happe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import phonenumbers
 from flask import Blueprint, Response, request
@@ -61,6 +62,10 @@ def parse_sender(raw: str) -> tuple[str, bool] | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), whatsapp
 
 
+# Our own numbers: a handful, parsed once.
+_our_number = functools.lru_cache(maxsize=64)(parse_sender)
+
+
 @sms.post("/twilio/sms")
 def inbound() -> ResponseReturnValue:
     if not _signature_ok():
@@ -70,7 +75,7 @@ def inbound() -> ResponseReturnValue:
             len(form[name]) > MAX_FIELD for name in REQUIRED if name != "Body"):
         return Response("missing or malformed field", status=400, mimetype="text/plain")
     sender = parse_sender(form["From"])
-    to = parse_sender(form["To"])
+    to = _our_number(form["To"])
     if sender is None or to is None:
         return Response("From and To must be phone numbers", status=400, mimetype="text/plain")
     try:

@@ -147,8 +147,11 @@ class Turn:
         return self.opened
 
     def used_database(self) -> bool:
-        """Whether a step read or wrote a table through the session."""
-        return self.opened is not None and self.opened.in_transaction()
+        """Whether a step read or wrote a table through the session (or left objects in it
+        that are still to be written)."""
+        session = self.opened
+        return session is not None and (session.in_transaction() or bool(
+            session.new or session.dirty or session.deleted))
 
     def say(self, text: str) -> None:
         self.replies.append(text)
@@ -555,7 +558,8 @@ def _start(turn: Turn, body: str) -> None:
         turn.conversation.step = WORKPLACE
         _language_menu(turn, page=1)
         return
-    found = facilities.code_in_text(turn.session, body) if body else None
+    mentions_code = facilities.POSTER_CODE.search(body) is not None
+    found = facilities.code_in_text(turn.session, body) if mentions_code else None
     if found is not None:
         _workplace_chosen(turn, found)
         return
