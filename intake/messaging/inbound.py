@@ -104,8 +104,8 @@ def _receive(database: Database, *, message_sid: str, inbound: Inbound, tag: str
                 store_alone(database, connection, turn, loaded,
                             _records(message_sid, outcome.replies, pepper, now))
         finally:
-            if turn.used_database():  # else it holds nothing to give back
-                turn.session.close()
+            if turn.opened is not None:
+                turn.opened.close()
     return Received(replies=outcome.replies, forget_sender=outcome.forget_sender)
 
 
