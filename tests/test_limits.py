@@ -134,3 +134,31 @@ def test_api_flood_from_one_client_is_throttled_while_another_is_served(
                 for _ in range(BAD_TOKEN_LIMIT.amount + 1)]
     assert statuses[0] == 401 and statuses[-1] == 429
     assert neighbour.get("/api/v1/queue", headers=headers).status_code == 401
+
+
+def test_routes_that_count_themselves_are_not_held_to_the_page_limit(
+        low_app: Flask, settings: Settings) -> None:
+    """Twilio sends every worker's text from a few shared addresses: at a page limit of 2 a
+    minute, the third text from one address must still be handled (it is counted per
+    sender_tag instead), and a valid API token is not throttled by the page limit either."""
+    import secrets
+
+    from twilio.request_validator import RequestValidator
+
+    from tests.sms.conftest import MY_NUMBER, new_sid
+
+    twilio = _client(low_app, FLOODER)
+    assert settings.twilio_auth_token
+    validator = RequestValidator(settings.twilio_auth_token)
+    statuses = []
+    for _ in range(5):
+        params = {"MessageSid": new_sid(), "From": f"+6012{secrets.randbelow(10**7):07d}",
+                  "To": MY_NUMBER, "Body": "hello", "NumMedia": "0"}
+        signature = validator.compute_signature(settings.public_url + "/twilio/sms", params)
+        statuses.append(twilio.post("/twilio/sms", data=params,
+                                    headers={"X-Twilio-Signature": signature}).status_code)
+    assert statuses == [200] * 5
+    # The API answers its own 401s (no valid token here) rather than the page limit's 429.
+    api = _client(low_app, NEIGHBOUR)
+    headers = {"Authorization": "Bearer wvi_0_wrong"}
+    assert [api.get("/api/v1/queue", headers=headers).status_code for _ in range(3)] == [401] * 3
