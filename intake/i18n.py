@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,9 +111,16 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> int:
             continue
         with po_path.open("rb") as handle:
             catalog = read_po(handle)
-        temporary = mo_path.with_suffix(".mo.tmp")
-        with temporary.open("wb") as handle:
-            write_mo(handle, catalog, use_fuzzy=False)
+        # Each process writes its own temporary file: gunicorn's workers start at once and
+        # may compile the same catalog together; the last rename wins, with the same bytes.
+        with tempfile.NamedTemporaryFile(dir=mo_path.parent, prefix="messages.",
+                                         suffix=".mo.tmp", delete=False) as handle:
+            temporary = Path(handle.name)
+            try:
+                write_mo(handle, catalog, use_fuzzy=False)
+            except BaseException:
+                temporary.unlink()
+                raise
         temporary.replace(mo_path)
         compiled += 1
     return compiled

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from intake.i18n import LANGUAGES, TRANSLATIONS
@@ -74,3 +77,37 @@ def test_plural_entries_have_every_form_the_language_needs(code: str) -> None:
     for message in book:
         if message.id and isinstance(message.id, tuple):
             assert len(message.string) == book.num_plurals, message.id
+
+
+def test_workers_compiling_the_same_catalog_at_once_do_not_fail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """gunicorn's workers start together on a fresh checkout and compile the same catalogs.
+
+    Deterministic interleaving: while the first compile writes its file, a second one runs
+    whole and renames its own file into place; the first must still finish.
+    """
+    from intake import i18n
+
+    for code in ("en", "ms"):
+        shutil.copytree(TRANSLATIONS / code, tmp_path / code,
+                        ignore=shutil.ignore_patterns("*.mo"))
+    real_write_mo = i18n.write_mo
+    nested: list[int] = []
+    inside = False
+
+    def write_mo_while_another_compiles(handle: BinaryIO, catalog: Catalog, **options: bool
+                                        ) -> None:
+        nonlocal inside
+        if not inside and not nested:
+            inside = True
+            nested.append(i18n.compile_catalogs(tmp_path))
+        real_write_mo(handle, catalog, **options)
+
+    monkeypatch.setattr(i18n, "write_mo", write_mo_while_another_compiles)
+    first = i18n.compile_catalogs(tmp_path)
+    # the second compiled both; the first finished its own and found the other fresh
+    assert nested == [2] and first == 1
+    assert sorted(path.name for path in (tmp_path / "ms" / "LC_MESSAGES").iterdir()) == [
+        "messages.mo", "messages.po"]  # no temporary file left behind
+    with (tmp_path / "ms" / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
+        assert len(read_mo(handle)) == len(catalog("ms"))
