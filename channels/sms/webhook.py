@@ -19,7 +19,7 @@ from crypto.pseudonyms import sender_tag
 from intake.ext import database_of, jobs_of, settings_of
 from intake.kdf import argon2_profile
 from intake.limits import allowed
-from intake.messaging.conversation import Inbound
+from intake.messaging.conversation import Inbound, fixed_replies
 from intake.messaging.inbound import receive, replay
 from intake.messaging.outbound import record_status
 from intake.rotation.optouts import carry_over
@@ -42,11 +42,23 @@ def _signature_ok() -> bool:
 
 
 def twiml(replies: list[str]) -> Response:
-    answer = MessagingResponse()
-    for text in replies:
-        answer.message(text)
-    return Response(str(answer), mimetype="application/xml",
-                    headers={"Cache-Control": "no-store"})
+    key = tuple(replies)
+    body = _FIXED_TWIML.get(key)
+    if body is None:
+        answer = MessagingResponse()
+        for text in key:
+            answer.message(text)
+        body = str(answer)
+        if len(_FIXED_TWIML) < MAX_FIXED_TWIML and fixed_replies().issuperset(key):
+            _FIXED_TWIML[key] = body
+    return Response(body, mimetype="application/xml", headers={"Cache-Control": "no-store"})
+
+
+# Most answers are menus and fixed prompts: their TwiML is built once per process. Only
+# replies that hold nothing of any worker's are kept (``fixed_replies``), never a receipt,
+# an answer from the desk or anything else a worker was told alone.
+_FIXED_TWIML: dict[tuple[str, ...], str] = {}
+MAX_FIXED_TWIML = 1024
 
 
 def parse_sender(raw: str) -> tuple[str, bool] | None:

@@ -741,6 +741,27 @@ def language_menu(page: int) -> str:
     return "\n".join(lines)
 
 
+# Replies that are the same for every worker who gets them: menus and fixed prompts, in
+# every language. Nothing typed, received or issued (a receipt, the desk's answer, a
+# workplace's name) is ever among them.
+_FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE_AGAIN, prompts.CATEGORY_MENU,
+                  prompts.DETAILS, prompts.CONSENT, prompts.HELP, prompts.STOPPED,
+                  prompts.STARTED, prompts.STATUS_NONE, prompts.STATUS_NOT_FOUND,
+                  prompts.PICTURES, prompts.TOO_LONG, prompts.UNAVAILABLE,
+                  prompts.VERDICT_THANKS)
+
+
+@functools.cache
+def fixed_replies() -> frozenset[str]:
+    """Every reply that holds nothing of any worker's, as sent (needs an app context)."""
+    texts = set()
+    for language_ in LANGUAGES:
+        with force_locale(language_.code):
+            texts.update(str(prompt) for prompt in _FIXED_PROMPTS)
+            texts.update(language_menu(page) for page in (1, 2))
+    return frozenset(texts)
+
+
 def _language(turn: Turn, body: str) -> None:
     page = 1 if turn.conversation.step == LANGUAGE else 2
     choice = _number(body)

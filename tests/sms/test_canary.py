@@ -69,3 +69,5 @@ def test_sms_canaries_are_nowhere_at_rest(
     assert found_in(redis_bytes(sms_settings.redis_url), canaries) == []
     assert found_in(folder_bytes(sms_settings.instance_path), canaries) == []
     assert found_in(logs, canaries) == []
+    from channels.sms.webhook import _FIXED_TWIML  # TwiML kept in the process's memory
+    assert found_in(repr(_FIXED_TWIML).encode(), canaries) == []

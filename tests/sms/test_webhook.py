@@ -147,3 +147,35 @@ def test_status_callback_is_signed_and_records_no_content(phone: Phone,
     params = {"MessageSid": new_sid(), "MessageStatus": "delivered"}
     assert phone.post(params, path="/twilio/sms/status", signature="bad").status_code == 403
     assert phone.post(params, path="/twilio/sms/status").status_code == 204
+
+
+def test_twiml_is_kept_only_for_replies_that_hold_nothing_of_a_worker(
+        phone: Phone, sms_world: SmsWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Menus and fixed prompts are answered from TwiML built once; a receipt (or anything a
+    worker was told alone) is built each time and never kept in the process."""
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from channels.sms import webhook
+
+    monkeypatch.setattr(webhook, "_FIXED_TWIML", {})
+    [welcome] = phone.text("hello")
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("They kept our passports #")
+    [receipt_text] = phone.text("1")
+    receipt = "".join(c for c in receipt_text if c.isdigit())[:16]
+    assert len(receipt) == 16
+
+    kept = webhook._FIXED_TWIML
+    assert (welcome,) in kept, "the welcome and the menus are kept"
+    with phone.client.application.app_context():
+        fixed = webhook.fixed_replies()
+    assert all(fixed.issuperset(key) for key in kept)
+    assert not any(receipt in body for body in kept.values())
+    assert not any(receipt in text for key in kept for text in key)
+    # what is kept is what the SDK builds
+    for key, body in kept.items():
+        expected = MessagingResponse()
+        for text in key:
+            expected.message(text)
+        assert body == str(expected)
