@@ -754,7 +754,7 @@ _FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE_AGAIN, prompts.CATEGORY_MEN
 @functools.cache
 def fixed_replies() -> frozenset[str]:
     """Every reply that holds nothing of any worker's, as sent (needs an app context)."""
-    texts = set()
+    texts: set[str] = set()
     for language_ in LANGUAGES:
         with force_locale(language_.code):
             texts.update(str(prompt) for prompt in _FIXED_PROMPTS)
