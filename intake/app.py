@@ -7,7 +7,6 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from flask import Flask
-from flask_limiter import Limiter
 from flask_session import Session as ServerSideSession
 from flask_wtf import CSRFProtect
 
@@ -16,7 +15,7 @@ from intake.edge import register_edge_checks
 from intake.health import health
 from intake.i18n import init_babel
 from intake.jobs import make_queue
-from intake.limits import client_tag, counts_itself, skip_self_counted
+from intake.limits import PageLimiter, client_tag, counts_itself
 from intake.logs import configure_logging, install_request_logging
 from intake.settings import Settings
 
@@ -133,10 +132,10 @@ def _init_sessions(app: Flask, settings: Settings) -> None:
     ServerSideSession(app)
 
 
-def _init_limiter(app: Flask, settings: Settings) -> Limiter:
+def _init_limiter(app: Flask, settings: Settings) -> PageLimiter:
     """Flask-Limiter keyed by a keyed, daily-rotating tag of the client address, never the IP."""
 
-    limiter = Limiter(
+    limiter = PageLimiter(
         key_func=client_tag,
         default_limits=[settings.page_limits],  # every route, each its own budget per client
         storage_uri=settings.redis_url or "memory://",
@@ -147,5 +146,4 @@ def _init_limiter(app: Flask, settings: Settings) -> Limiter:
         enabled=settings.rate_limits,
     )
     limiter.init_app(app)
-    skip_self_counted(app, limiter)
     return limiter

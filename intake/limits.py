@@ -28,12 +28,21 @@ def counts_itself(app: Flask, blueprint: Blueprint) -> None:
     app.extensions.setdefault(_SELF_COUNTED, set()).add(blueprint.name)
 
 
-def skip_self_counted(app: Flask, limiter: Limiter) -> None:
-    names: set[str] = app.extensions.setdefault(_SELF_COUNTED, set())
+class PageLimiter(Limiter):
+    """Flask-Limiter, whose per-address page limit (its before-request check) does nothing
+    for the blueprints that count their own hits.
 
-    @limiter.request_filter
-    def _counts_itself() -> bool:
-        return request.blueprint in names
+    A request filter would do the same, but Flask-Limiter evaluates it after resolving the
+    request's limits; the SMS webhook, the busiest route, would pay for that on every
+    message (about 130 Python calls, bench/NOTES.md). Decorated limits (``in_middleware``
+    False) are never skipped.
+    """
+
+    def _check_request_limit(self, callable_name: str | None = None,
+                             in_middleware: bool = True) -> None:
+        if in_middleware and request.blueprint in current_app.extensions.get(_SELF_COUNTED, ()):
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
 
 def allowed(name: str, rate: RateLimitItem, key: str) -> bool:
