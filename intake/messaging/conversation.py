@@ -13,7 +13,7 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,14 +32,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Executable
 
 from crypto.errors import MalformedReceipt
 from crypto.hierarchy import Argon2Profile
 from crypto.pseudonyms import sender_tag
 from crypto.receipts import format_receipt
 from intake.accounts.models import SmsNumber
-from intake.db import Database, table_of
+from intake.db import Database, first_row, table_of
 from intake.i18n import DEFAULT, LANGUAGES
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
@@ -205,10 +204,11 @@ def load(connection: Connection, tag: str, inbound: Inbound, now: dt.datetime, *
         if connection.dialect.name == "sqlite":  # no row locks: take the database's write lock
             connection.execute(_TOUCH, {"tag": tag})
         found = connection.execute(_READ_LOCKED, {"tag": tag}).first()
-        row, opted_out = (found._mapping if found else None), False
+        row: Mapping[str, Any] | None = dict(found._mapping) if found else None
+        opted_out = False
     else:
-        row = connection.execute(_READ, {"tag": tag}).one()._mapping
-        opted_out = row["opted_out"]
+        row = first_row(connection, _READ, {"tag": tag})  # always one row (an outer join)
+        opted_out = bool(row and row["opted_out"])
     if row is not None and row["sender_tag"] is not None:
         conversation = State(**{key: row[key] for key in _COLUMNS})
         if not _expired(conversation, now):
@@ -346,7 +346,8 @@ def store_alone(database: Database, connection: Connection, turn: Turn, loaded: 
         tables = tuple(table for table, _values in companions)
         for index, (_table, values) in enumerate(companions):
             params.update({f"k{index}_{key}": value for key, value in values.items()})
-        if not connection.execute(_together(mode, tables), params).scalar():
+        written = first_row(connection, _together(mode, tables), params)
+        if written is None or not written["written"]:
             raise Conflict
         return
     with database.engine.begin() as transaction:  # SQLite: no data-modifying CTEs
@@ -357,16 +358,16 @@ def store_alone(database: Database, connection: Connection, turn: Turn, loaded: 
 
 
 @functools.cache
-def _together(mode: str, tables: tuple[Table, ...]) -> Executable:
+def _together(mode: str, tables: tuple[Table, ...]) -> Select[Any]:
     """One PostgreSQL statement: the row's write and, only if it wrote, the companion rows
     (data-modifying CTEs); it answers the number of conversation rows written (1 or 0)."""
     gate = None
     statement: Select[Any]
     if mode == "none":
-        statement = select(literal_column("1"))
+        statement = select(literal_column("1").label("written"))
     else:
         written = _WRITES[mode].returning(literal_column("1")).cte("written")
-        statement = select(func.count()).select_from(written)
+        statement = select(func.count().label("written")).select_from(written)
         gate = exists().select_from(written)
     for index, table in enumerate(tables):
         row = select(*[bindparam(f"k{index}_{column.key}", type_=column.type)

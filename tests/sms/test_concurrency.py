@@ -152,23 +152,57 @@ def test_many_words_at_once_are_all_kept_in_order(
 
 
 def statements(db: Database) -> tuple[list[str], Callable[[], None]]:
-    """Every statement either pool sends for this thread (not the job thread's), until the
-    returned function is called."""
+    """Every statement this thread sends (not the job thread's), BEGIN and COMMIT included,
+    until the returned function is called.
+
+    Counted at the driver on PostgreSQL: the webhook runs its hot statements on psycopg's
+    own connection (``intake.db.first_row``), where SQLAlchemy's events do not see them.
+    """
     seen: list[str] = []
     this_thread = threading.get_ident()
+    if db.engine.dialect.name != "postgresql":
+        def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if threading.get_ident() == this_thread:
+                seen.append(statement.split()[0])
 
-    def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if threading.get_ident() == this_thread:
-            seen.append(statement.split()[0])
-
-    for engine in (db.engine, db.autocommit):
-        event.listen(engine, "before_cursor_execute", listen)
-
-    def stop() -> None:
         for engine in (db.engine, db.autocommit):
-            event.remove(engine, "before_cursor_execute", listen)
+            event.listen(engine, "before_cursor_execute", listen)
 
-    return seen, stop
+        def stop_listening() -> None:
+            for engine in (db.engine, db.autocommit):
+                event.remove(engine, "before_cursor_execute", listen)
+
+        return seen, stop_listening
+
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+
+    def counted_execute(cursor: psycopg.Cursor[Any], query: Any, *args: Any,
+                        **kwargs: Any) -> Any:
+        if threading.get_ident() == this_thread:
+            connection = cursor.connection
+            if not connection.autocommit and \
+                    connection.info.transaction_status == TransactionStatus.IDLE:
+                seen.append("BEGIN")  # psycopg begins a transaction before the statement
+            seen.append(str(query).split()[0])
+        return execute(cursor, query, *args, **kwargs)
+
+    def counted_commit(connection: psycopg.Connection[Any]) -> None:
+        if threading.get_ident() == this_thread and \
+                connection.info.transaction_status != TransactionStatus.IDLE:
+            seen.append("COMMIT")
+        commit(connection)
+
+    psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
+    psycopg.Connection.commit = counted_commit  # type: ignore[method-assign]
+
+    def stop_counting() -> None:
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        psycopg.Connection.commit = commit  # type: ignore[method-assign]
+
+    return seen, stop_counting
 
 
 def test_a_first_message_costs_two_statements_on_postgresql(
@@ -185,3 +219,11 @@ def test_a_first_message_costs_two_statements_on_postgresql(
         stop()
     postgres = db.engine.dialect.name == "postgresql"
     assert seen == (["SELECT", "WITH"] if postgres else ["SELECT", "INSERT", "INSERT", "INSERT"])
+    if postgres:  # the count would show a transaction's round trips
+        seen, stop = statements(db)
+        try:
+            with db.transaction() as session:
+                session.execute(select(func.count()).select_from(Conversation))
+        finally:
+            stop()
+        assert seen == ["BEGIN", "SELECT", "COMMIT"]
