@@ -6,10 +6,19 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
 
 def _has_nul() -> bool:
-    fields = (request.args, request.form) if request.mimetype in (
-        "application/x-www-form-urlencoded", "multipart/form-data") else (request.args,)
+    mimetype = request.mimetype
+    # A query string or URL-encoded body whose bytes hold neither a NUL nor "%00" decodes to
+    # text without one: most requests (every Twilio webhook) are cleared without parsing.
+    raw = [request.query_string]
+    if mimetype == _FORMS[0]:
+        raw.append(request.get_data(cache=True))  # the form is later parsed from these bytes
+    if mimetype != _FORMS[1] and not any(b"\x00" in part or b"%00" in part for part in raw):
+        return False
+    fields = (request.args, request.form) if mimetype in _FORMS else (request.args,)
     return any("\x00" in key or any("\x00" in value for value in values)
                for field in fields for key, values in field.lists())
 

@@ -1,0 +1,33 @@
+"""The edge check (``intake.edge``): a NUL anywhere in a query or form field is a 400 before
+any view runs, however it is written; text that only looks like one passes."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+
+@pytest.mark.parametrize("query", ["x=%00", "x=a%00b", "%00=x", "x=1&y=%00"])
+def test_nul_in_a_query_is_refused(client: FlaskClient, query: str) -> None:
+    assert client.get(f"/healthz?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"Body=a%00b", b"a%00=1", b"Body=a\x00b", b"x=1&Body=%00"])
+def test_nul_in_a_url_encoded_form_is_refused(client: FlaskClient, body: bytes) -> None:
+    """Before the signature is checked (an unsigned webhook would be a 403)."""
+    response = client.post("/twilio/sms", data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+
+
+def test_nul_in_a_multipart_form_is_refused(client: FlaskClient) -> None:
+    response = client.post("/twilio/sms", data={"Body": "a\x00b"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"Body=%2500", b"Body=100%25+00", b"Body=hello"])
+def test_text_that_only_looks_like_a_nul_passes(client: FlaskClient, body: bytes) -> None:
+    response = client.post("/twilio/sms", data=body,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 403  # on to the view, which wants a signature
