@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -12,6 +14,7 @@ from flask_wtf import CSRFProtect
 
 from intake.db import Database
 from intake.edge import register_edge_checks
+from intake.errors import ConfigError
 from intake.health import health
 from intake.i18n import init_babel
 from intake.jobs import make_queue
@@ -22,10 +25,23 @@ from intake.settings import Settings
 MAX_BODY_BYTES = 64 * 1024
 
 
+class IntakeFlask(Flask):
+    """Flask, for an app whose views and hooks are all plain functions.
+
+    Flask asks of every hook and view, on every request, whether it is an ``async def``
+    function (``ensure_sync``, about five Python calls each: some eighty a request here).
+    This app has none, and could not run one (Flask's async extra is not installed): the
+    question is answered once, when the app is built (``_refuse_coroutines``).
+    """
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        return func
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app for ``settings`` (read from the environment when not given)."""
     settings = settings or Settings.from_env()
-    app = Flask("intake", instance_path=str(settings.instance_path))
+    app = IntakeFlask("intake", instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -59,7 +75,31 @@ def create_app(settings: Settings | None = None) -> Flask:
     _init_desk(app)
     _init_channels(app)
     install_request_logging(app)
+    _refuse_coroutines(app)
     return app
+
+
+def _registered(app: Flask) -> Iterator[Callable[..., Any]]:
+    """Every view and hook the app calls."""
+    yield from app.view_functions.values()
+    for registry in (app.before_request_funcs, app.after_request_funcs,
+                     app.teardown_request_funcs, app.url_value_preprocessors,
+                     app.template_context_processors):
+        for functions in registry.values():
+            yield from functions
+    yield from app.teardown_appcontext_funcs
+    for by_code in app.error_handler_spec.values():
+        for handlers in by_code.values():
+            yield from handlers.values()
+
+
+def _refuse_coroutines(app: Flask) -> None:
+    """``IntakeFlask`` runs every view and hook as it is: an ``async def`` one is refused at
+    start, not left to fail on a request."""
+    for function in _registered(app):
+        if inspect.iscoroutinefunction(function):
+            raise ConfigError(f"{getattr(function, '__qualname__', function)} is async: "
+                              "this app runs only plain functions")
 
 
 def _init_desk(app: Flask) -> None:

@@ -7,6 +7,8 @@ stylesheet; the worker pages set their own (``channels.web.headers``); every oth
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, Response, request
 
 from intake.ext import settings_of
@@ -30,25 +32,32 @@ HSTS = "max-age=63072000; includeSubDomains"
 def register_security_headers(app: Flask) -> None:
     """Registered before the channels, so it runs after their own hooks (Flask runs
     after-request hooks in reverse order) and only fills in what they did not set."""
+    https = settings_of(app).public_url.startswith("https://")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        current = request._get_current_object()  # type: ignore[attr-defined]
         headers = response.headers
-        present = {name.lower() for name, _value in headers.items()}  # one pass
-
-        def fill(name: str, value: str) -> None:
-            if name.lower() not in present:
-                headers.add(name, value)
-
-        for name, value in BASELINE.items():
-            fill(name, value)
-        if request.blueprint in DESK_BLUEPRINTS:
+        desk = current.blueprint in DESK_BLUEPRINTS
+        if desk:
             headers["Content-Security-Policy"] = DESK_CSP
             headers["Cache-Control"] = "no-store"
-        else:
-            fill("Content-Security-Policy", NOTHING_CSP)
-            if not (request.endpoint or "").endswith("static"):
-                fill("Cache-Control", "no-store")
-        if request.is_secure or settings_of().public_url.startswith("https://"):
-            fill("Strict-Transport-Security", HSTS)
+        static = (current.endpoint or "").endswith("static")
+        present = {name.lower() for name, _value in headers}  # one pass
+        headers.extend([(name, value) for lower, name, value in
+                        _wanted(desk, static, https or current.is_secure)
+                        if lower not in present])
         return response
+
+
+@functools.cache
+def _wanted(desk: bool, static: bool, hsts: bool) -> tuple[tuple[str, str, str], ...]:
+    """The headers a response gets unless it has set them: (lower-case name, name, value)."""
+    wanted = dict(BASELINE)
+    if not desk:
+        wanted["Content-Security-Policy"] = NOTHING_CSP
+        if not static:
+            wanted["Cache-Control"] = "no-store"
+    if hsts:
+        wanted["Strict-Transport-Security"] = HSTS
+    return tuple((name.lower(), name, value) for name, value in wanted.items())

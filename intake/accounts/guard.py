@@ -94,11 +94,14 @@ def end_session() -> None:
 
 def set_key_cookie(response: Response) -> Response:
     """After-request hook: write or delete the cookie that holds the session's key."""
+    new, drop = g.get("new_key_cookie"), g.get("drop_key_cookie", False)
+    if not (new or drop):  # most requests
+        return response
     secure = request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE", False)
-    if getattr(g, "new_key_cookie", None):
-        response.set_cookie(KEY_COOKIE, g.new_key_cookie, httponly=True, samesite="Strict",
+    if new:
+        response.set_cookie(KEY_COOKIE, new, httponly=True, samesite="Strict",
                             secure=bool(secure), path="/")
-    elif getattr(g, "drop_key_cookie", False):
+    else:
         response.delete_cookie(KEY_COOKIE, path="/", httponly=True, samesite="Strict",
                                secure=bool(secure))
     return response
