@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from limits import parse as parse_limit
 from sqlalchemy.exc import IntegrityError
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, compare
 from twilio.twiml.messaging_response import MessagingResponse
 
 from crypto.pseudonyms import sender_tag
@@ -37,8 +37,15 @@ def _signature_ok() -> bool:
     if not signature or not settings.twilio_auth_token:
         return False
     url = settings.public_url + request.full_path.rstrip("?")
-    return bool(RequestValidator(settings.twilio_auth_token).validate(url, request.form,
-                                                                         signature))
+    validator = _validator(settings.twilio_auth_token)
+    # The URL as configured is one of the two that ``validate`` tries (with and without a
+    # port), each time computing both: a request signed for it is accepted after one.
+    if compare(validator.compute_signature(url, request.form), signature):
+        return True
+    return bool(validator.validate(url, request.form, signature))
+
+
+_validator = functools.lru_cache(maxsize=4)(RequestValidator)
 
 
 def twiml(replies: list[str]) -> Response:

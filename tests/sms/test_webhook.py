@@ -48,6 +48,22 @@ def test_bad_signature_is_403_and_changes_nothing(phone: Phone, sms_world: SmsWo
     assert count(sms_app, ProcessedInbound) == 0
 
 
+def test_a_signature_over_the_url_with_its_port_is_accepted(phone: Phone,
+                                                           sms_world: SmsWorld) -> None:
+    """Twilio signs some URLs with the default port written out (https://host:443/...); the
+    SDK's ``validate`` accepts both forms, and so does the webhook."""
+    from twilio.request_validator import RequestValidator
+
+    params = phone.params("hello")
+    with_port = phone.settings.public_url.replace("intake.test", "intake.test:443")
+    assert with_port != phone.settings.public_url
+    signature = RequestValidator(phone.settings.twilio_auth_token or "").compute_signature(
+        with_port + "/twilio/sms", params)
+    response = phone.post(params, signature=signature)
+    assert response.status_code == 200
+    assert "Send the code on the poster" in replies(response)[0]
+
+
 @pytest.mark.parametrize("field", ["MessageSid", "From", "To", "Body"])
 def test_missing_required_field_is_400(phone: Phone, sms_world: SmsWorld, field: str) -> None:
     params = phone.params("hello")
