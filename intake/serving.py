@@ -129,10 +129,13 @@ class BehindProxy:
         entries = list(trusted)
         self.everyone = "*" in entries
         self.addresses = {ipaddress.ip_address(entry) for entry in entries if entry != "*"}
+        # As servers write them ("127.0.0.1", "::1"): the proxy's own address, on every
+        # request, is recognised without being parsed.
+        self.spelled = frozenset(str(address) for address in self.addresses)
 
     def trusts(self, peer: str | None) -> bool:
         """Whether ``peer`` (an address, or a unix socket's empty name) is a trusted proxy."""
-        if self.everyone:
+        if self.everyone or peer in self.spelled:
             return True
         try:
             address = ipaddress.ip_address(peer or "")

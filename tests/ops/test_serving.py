@@ -143,7 +143,8 @@ def test_forwarded_headers_from_anyone_else_are_ignored() -> None:
 def test_ipv6_loopback_is_trusted_by_default() -> None:
     proxy = BehindProxy(remote_addr_app().wsgi_app, trusted=trusted_proxies({}))
     assert proxy.trusts("::1") and proxy.trusts("127.0.0.1")
-    assert not proxy.trusts("10.0.0.1") and not proxy.trusts("")
+    assert proxy.trusts("0:0:0:0:0:0:0:1")  # another spelling of ::1, recognised by parsing
+    assert not proxy.trusts("10.0.0.1") and not proxy.trusts("") and not proxy.trusts(None)
 
 
 def test_a_bad_trusted_proxy_list_is_a_config_error() -> None:
