@@ -1,6 +1,6 @@
 """Benchmark of the SMS webhook under gunicorn (2 workers) on PostgreSQL and Redis.
 
-    python bench/sms.py [--seconds 10] [--rounds 3]
+    python bench/sms.py [--seconds 10] [--rounds 5]
 
 Drives correctly signed Twilio webhooks from this process (threads, keep-alive
 connections) at a steady 100 requests/s and then at saturation, and does the same against
@@ -191,7 +191,7 @@ SERVERS = [("intake /twilio/sms", "intake.wsgi:app", "/twilio/sms"),
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="saturation rounds; each round drives every server in turn")
     arguments = parser.parse_args()
     seconds, rounds = arguments.seconds, arguments.rounds

@@ -20,6 +20,7 @@ from intake.i18n import init_babel
 from intake.jobs import make_queue
 from intake.limits import PageLimiter, client_tag, counts_itself
 from intake.logs import configure_logging, install_request_logging
+from intake.sessions import SessionsExceptUnder
 from intake.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
@@ -170,6 +171,7 @@ def _init_sessions(app: Flask, settings: Settings) -> None:
         )
     app.config.update(config)
     ServerSideSession(app)
+    app.session_interface = SessionsExceptUnder(app.session_interface)
 
 
 def _init_limiter(app: Flask, settings: Settings) -> PageLimiter:
