@@ -121,6 +121,7 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> int:
             except BaseException:
                 temporary.unlink()
                 raise
+        temporary.chmod(0o644)  # translations, readable by the service's user (mkstemp: 0600)
         temporary.replace(mo_path)
         compiled += 1
     return compiled

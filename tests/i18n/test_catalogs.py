@@ -111,3 +111,5 @@ def test_workers_compiling_the_same_catalog_at_once_do_not_fail(
         "messages.mo", "messages.po"]  # no temporary file left behind
     with (tmp_path / "ms" / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
         assert len(read_mo(handle)) == len(catalog("ms"))
+    mode = (tmp_path / "ms" / "LC_MESSAGES" / "messages.mo").stat().st_mode & 0o777
+    assert mode == 0o644  # as a plain open() would make it, not mkstemp's 0600
