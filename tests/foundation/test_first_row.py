@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import bindparam, exists, insert, literal_column, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from intake.db import Database, first_row, table_of
 from intake.messaging.models import Conversation, OptOut, ProcessedInbound
@@ -47,6 +47,8 @@ def test_rows_come_back_as_sqlalchemy_gives_them(database: Database) -> None:
         *CONVERSATIONS.columns,
     ).where(CONVERSATIONS.c.sender_tag == bindparam("tag"))
     with database.autocommit.connect() as connection:
+        if ON_POSTGRES:  # times come back in the session's zone, unless converted to UTC
+            connection.exec_driver_sql("SET TIME ZONE 'Asia/Kuala_Lumpur'")
         for tag in ("a", "b"):
             params = {"tag": tag}
             direct = first_row(connection, statement, params)
@@ -75,6 +77,15 @@ def test_bound_values_are_converted_as_sqlalchemy_converts_them(database: Databa
     with database.engine.connect() as connection:
         stored = connection.execute(select(CONVERSATIONS.c.updated_at)).scalar_one()
     assert stored == dt.datetime(2026, 11, 26, 4, 30, tzinfo=dt.UTC)
+
+
+def test_a_naive_time_is_refused_as_sqlalchemy_refuses_it(database: Database) -> None:
+    """The column's own conversion runs on the direct path too (UTCDateTime refuses a time
+    without a zone, which PostgreSQL would read in the session's zone)."""
+    statement = select(bindparam("at", type_=CONVERSATIONS.c.updated_at.type).label("at"))
+    with database.autocommit.connect() as connection, \
+            pytest.raises((ValueError, StatementError), match="naive datetime"):
+        first_row(connection, statement, {"at": dt.datetime(2026, 11, 26, 4, 30)})
 
 
 @postgres_only
