@@ -103,7 +103,10 @@ def floor() -> Response:
     sealed = seal_with_key(messagesid_key(PEPPER, sid), json.dumps(WELCOME).encode(),
                            context=b"sms reply")
     with autocommit.connect() as connection:  # each statement its own transaction
-        cursor = connection.connection.driver_connection.cursor()  # psycopg's own
+        driver = connection.connection.driver_connection  # psycopg's own connection
+        if driver is None:
+            raise RuntimeError("no database connection")
+        cursor = driver.cursor()
         cursor.execute(_SELECT_SQL, {"tag": tag})
         cursor.fetchone()
         cursor.execute(_WRITE_SQL, {
