@@ -2,13 +2,22 @@
 
     python bench/sms.py [--seconds 10] [--rounds 5]
 
-Drives correctly signed Twilio webhooks from this process (threads, keep-alive
-connections) at a steady 100 requests/s and then at saturation, and does the same against
-baselines served the same way in the same run: a bare Flask endpoint answering fixed
-TwiML, one doing one INSERT + COMMIT in PostgreSQL, and the least a correct webhook must do
-on this stack (``bench/baseline_app.py``). All four servers run at once; saturation is
-measured in rounds, each driving every server in turn, and the median round counts (the
-machine is shared and its speed drifts). Not a test: prints a table.
+Drives correctly signed Twilio webhooks, each a first message from a new sender, at a
+steady 100 requests/s (from this process: threads, keep-alive connections, an open-loop
+schedule) and then at saturation, and does the same against baselines served the same way
+in the same run: a bare Flask endpoint answering fixed TwiML, one doing one INSERT + COMMIT
+in PostgreSQL, and the least a correct webhook must do on this stack
+(``bench/baseline_app.py``). All four servers run at once; saturation is measured in
+rounds, each driving every server in turn, and the median round counts (the machine is
+shared and its speed drifts).
+
+Saturation is driven by ``wrk`` (Debian package ``wrk``) with requests signed beforehand,
+each used once: the load generator then costs the 2 cores little (about 40 µs a request),
+as Twilio costs the server nothing. Without ``wrk`` (or with ``--python-driver``) this
+process drives saturation too; it spends about 400 µs of CPU a request signing and
+sending, taken from the servers, which compresses the differences between them (the app
+looked 3–5 points nearer the INSERT baseline that way; bench/NOTES.md). Not a test:
+prints a table.
 Targets (issue 5): p99 < 50 ms at 100 requests/s; saturation throughput >= 50% of the
 INSERT baseline's.
 """
@@ -18,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -71,6 +81,9 @@ def gunicorn(target: str, port: int, environ: dict[str, str]) -> subprocess.Pope
     return subprocess.Popen(command, env=environ, cwd=ROOT)
 
 
+Saturation = tuple[float, float, float]  # requests/s, p50 and p99 latency in seconds
+
+
 class Driver:
     """Sends signed webhooks; each request is a first message from a new sender."""
 
@@ -118,8 +131,8 @@ class Driver:
         run_threads(work, threads)
         return latencies
 
-    def saturate(self, seconds: float, concurrency: int = 16) -> tuple[float, list[float]]:
-        """Closed loop: as fast as ``concurrency`` connections go; returns (rps, latencies)."""
+    def saturate(self, seconds: float, concurrency: int = 16) -> Saturation:
+        """Closed loop: as fast as ``concurrency`` connections go; (rps, p50, p99 in s)."""
         latencies: list[float] = []
         lock = threading.Lock()
         deadline = time.perf_counter() + seconds
@@ -133,7 +146,79 @@ class Driver:
 
         started = time.perf_counter()
         run_threads(work, concurrency)
-        return len(latencies) / (time.perf_counter() - started), latencies
+        rps = len(latencies) / (time.perf_counter() - started)
+        return rps, statistics.median(latencies), pct(latencies, 0.99) / 1000
+
+
+class Wrk:
+    """Saturation through ``wrk``: requests signed beforehand, each sent once."""
+
+    SCRIPT = """
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+function init(args)
+  lines = {}
+  for line in io.lines(os.getenv("BENCH_REQUESTS") .. "." .. id) do
+    local body, signature = line:match("([^\\t]*)\\t(.*)")
+    lines[#lines + 1] = {body, signature}
+  end
+  sent = 0
+end
+function request()
+  sent = sent + 1
+  local item = lines[sent]
+  if item == nil then error("out of pre-signed requests") end
+  return wrk.format("POST", nil, {["Content-Type"] = "application/x-www-form-urlencoded",
+                                  ["X-Twilio-Signature"] = item[2]}, item[1])
+end
+"""
+    THREADS, CONNECTIONS = 2, 16
+    MAX_RATE = 15_000  # requests/s per run that the pre-signed requests cover
+
+    def __init__(self, driver: Driver, workdir: Path) -> None:
+        self.driver, self.workdir = driver, workdir
+        self.script = workdir / "saturate.lua"
+        self.script.write_text(self.SCRIPT)
+
+    def saturate(self, seconds: float) -> Saturation:
+        """(requests/s, p50, p99 in seconds) of one closed-loop run."""
+        stem = self.workdir / "requests"
+        per_thread = int(self.MAX_RATE * seconds / self.THREADS)
+        for thread in range(self.THREADS):
+            with open(f"{stem}.{thread}", "w") as out:
+                for _ in range(per_thread):
+                    body, headers = self.driver.body()
+                    out.write(f"{body.decode()}\t{headers['X-Twilio-Signature']}\n")
+        url = f"http://127.0.0.1:{self.driver.port}{self.driver.path}"
+        done = subprocess.run(
+            ["wrk", f"-t{self.THREADS}", f"-c{self.CONNECTIONS}", f"-d{seconds:.0f}s",
+             "--latency", "-s", str(self.script), url],
+            env={**os.environ, "BENCH_REQUESTS": str(stem)}, capture_output=True, text=True,
+            check=False)
+        report = done.stdout + done.stderr
+        if done.returncode or "Non-2xx" in report or "error" in report.lower():
+            raise RuntimeError(f"{self.driver.path} under wrk: {report}")
+        sent = int(_field(report, r"(\d+) requests in"))
+        if sent > per_thread * self.THREADS:
+            raise RuntimeError(f"wrk sent {sent} requests, more than were signed")
+        rps = float(_field(report, r"Requests/sec:\s+([\d.]+)"))
+        p50, p99 = (_wrk_seconds(_field(report, rf"\s{q}%\s+([\d.]+\w+)")) for q in (50, 99))
+        return rps, p50, p99
+
+
+def _field(report: str, pattern: str) -> str:
+    found = re.search(pattern, report)
+    if found is None:
+        raise RuntimeError(f"wrk printed no {pattern!r}: {report}")
+    return found.group(1)
+
+
+def _wrk_seconds(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
 def run_threads(work: Callable[[int], None], count: int) -> None:
@@ -193,8 +278,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=5,
                         help="saturation rounds; each round drives every server in turn")
+    parser.add_argument("--python-driver", action="store_true",
+                        help="drive saturation from this process even if wrk is installed")
     arguments = parser.parse_args()
     seconds, rounds = arguments.seconds, arguments.rounds
+    use_wrk = shutil.which("wrk") is not None and not arguments.python_driver
     name = f"intake_bench_{os.getpid()}"
     url = prepare_database(name)
     token = secrets.token_hex(16)
@@ -208,8 +296,7 @@ def main() -> None:
     Redis.from_url(REDIS_URL).flushdb()
     processes: list[subprocess.Popen[bytes]] = []
     steady: list[list[float]] = []
-    # rps and latencies per server, one entry a round
-    saturated: list[list[tuple[float, list[float]]]] = [[] for _ in SERVERS]
+    saturated: list[list[Saturation]] = [[] for _ in SERVERS]  # per server, one a round
     try:
         drivers = []
         for _label, target, path in SERVERS:
@@ -220,11 +307,13 @@ def main() -> None:
         for driver in drivers:
             driver.steady(50, 2)  # warm up both workers
             steady.append(driver.steady(100, seconds))
+        saturators: list[Driver | Wrk] = (
+            [Wrk(driver, Path(instance)) for driver in drivers] if use_wrk else list(drivers))
         # The machine's speed drifts (it is shared): each round drives every server in
         # turn, so a slow stretch is spread over all of them, and the median round counts.
         for _round in range(rounds):
-            for index, driver in enumerate(drivers):
-                saturated[index].append(driver.saturate(seconds))
+            for index, saturator in enumerate(saturators):
+                saturated[index].append(saturator.saturate(seconds))
     finally:
         for process in processes:
             process.terminate()
@@ -234,26 +323,28 @@ def main() -> None:
         Redis.from_url(REDIS_URL).flushdb()
         shutil.rmtree(instance, ignore_errors=True)
 
+    driven = (f"saturation driven by wrk ({Wrk.THREADS} threads, {Wrk.CONNECTIONS} "
+              "connections, requests signed beforehand)" if use_wrk
+              else "saturation driven from this process (16 threads)")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, gunicorn -w 2 --threads 4 "
-          f"(gthread), PostgreSQL + Redis on 127.0.0.1, driver in this process, "
-          f"{seconds:.0f} s per phase, {rounds} saturation rounds\n")
+          f"(gthread), PostgreSQL + Redis on 127.0.0.1, 100 req/s driven from this process, "
+          f"{driven}, {seconds:.0f} s per phase, {rounds} saturation rounds\n")
     print("| server | 100 req/s: p50 | p99 | saturation req/s (median round) | "
           "saturation p50 | p99 |")
     print("| --- | --- | --- | --- | --- | --- |")
     medians = []
     for (label, _target, _path), latencies, runs in zip(SERVERS, steady, saturated,
                                                         strict=True):
-        rps, at_saturation = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+        rps, p50, p99 = sorted(runs)[len(runs) // 2]
         medians.append(rps)
         print(f"| {label} | {statistics.median(latencies) * 1000:.1f} ms | "
-              f"{pct(latencies, 0.99):.1f} ms | {rps:.0f} | "
-              f"{statistics.median(at_saturation) * 1000:.1f} ms | "
-              f"{pct(at_saturation, 0.99):.1f} ms |")
+              f"{pct(latencies, 0.99):.1f} ms | {rps:.0f} | {p50 * 1000:.1f} ms | "
+              f"{p99 * 1000:.1f} ms |")
     print("\nSaturation, each round (req/s):\n")
     print("| server | " + " | ".join(f"round {i + 1}" for i in range(rounds)) + " |")
     print("| --- |" + " --- |" * rounds)
     for (label, _target, _path), runs in zip(SERVERS, saturated, strict=True):
-        print(f"| {label} | " + " | ".join(f"{rps:.0f}" for rps, _ in runs) + " |")
+        print(f"| {label} | " + " | ".join(f"{run[0]:.0f}" for run in runs) + " |")
     ratios = [app[0] / insert[0] for app, insert in zip(saturated[0], saturated[2],
                                                         strict=True)]
     print("\nintake / INSERT baseline in each round: "

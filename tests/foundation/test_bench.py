@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.run import BENCHES, Outcome, render, summary_table
 from bench.summary import Headline, emit, parse
 
@@ -39,3 +41,16 @@ def test_the_page_counts_met_targets_and_names_a_benchmark_that_did_not_finish()
     assert "1 of 1 headline figures meet their targets" in page
     assert "did not finish: exit 1: database unreachable" in page
     assert "| CPU cores | 2 |" in page and "| crypto table |" in page
+
+
+def test_wrk_latencies_are_read_in_their_own_units() -> None:
+    from bench.sms import _field, _wrk_seconds
+
+    report = ("  Latency Distribution\n     50%  812.00us\n     75%    2.10ms\n"
+              "     99%    1.02s\n  24571 requests in 10.00s, 4.12MB read\n"
+              "Requests/sec:   2456.75\n")
+    assert [_wrk_seconds(_field(report, rf"\s{q}%\s+([\d.]+\w+)")) for q in (50, 75, 99)] == \
+        pytest.approx([812e-6, 2.1e-3, 1.02])
+    assert _field(report, r"(\d+) requests in") == "24571"
+    with pytest.raises(RuntimeError, match="printed no"):
+        _field(report, r"Non-2xx or 3xx responses: (\d+)")
