@@ -13,11 +13,12 @@ shared and its speed drifts).
 
 Saturation is driven by ``wrk`` (Debian package ``wrk``) with requests signed beforehand,
 each used once: the load generator then costs the 2 cores little (about 40 µs a request),
-as Twilio costs the server nothing. Without ``wrk`` (or with ``--python-driver``) this
-process drives saturation too; it spends about 400 µs of CPU a request signing and
-sending, taken from the servers, which compresses the differences between them (the app
-looked 3–5 points nearer the INSERT baseline that way; bench/NOTES.md). Not a test:
-prints a table.
+as Twilio costs the server nothing. The requests are synthetic (random senders) and lie in
+the run's private temporary folder, removed with it. Without ``wrk`` (or with
+``--python-driver``) this process drives saturation too; it spends 400–500 µs of CPU a
+request signing and sending, taken from the servers, which compresses the differences
+between them (the app looked about 3 points nearer the INSERT baseline that way;
+bench/NOTES.md). Not a test: prints a table.
 Targets (issue 5): p99 < 50 ms at 100 requests/s; saturation throughput >= 50% of the
 INSERT baseline's.
 """
