@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
+from flask.globals import request_ctx
+from flask.typing import ResponseReturnValue
 from flask_session import Session as ServerSideSession
 from flask_wtf import CSRFProtect
 
@@ -20,6 +23,7 @@ from intake.i18n import init_babel
 from intake.jobs import make_queue
 from intake.limits import PageLimiter, client_tag, counts_itself
 from intake.logs import configure_logging, install_request_logging
+from intake.machines import for_every_request
 from intake.sessions import SessionsExceptUnder
 from intake.settings import Settings
 
@@ -37,6 +41,51 @@ class IntakeFlask(Flask):
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         return func
+
+    # --- machine routes -----------------------------------------------------------------
+    # Blueprints that only other services call (Twilio's signed webhooks), never a browser,
+    # are named in ``machine_blueprints`` (``intake.machines.serve_machines``). Their requests
+    # run only the app-wide hooks marked ``every_request`` (the NUL check, the request
+    # log, the security headers) and the blueprint's own: CSRF, the per-address page limit
+    # and its headers, the desk's key cookie and the worker pages' headers concern browsers,
+    # and a webhook has no session to save. About 7% of a webhook's instructions
+    # (bench/NOTES.md).
+
+    machine_blueprints: frozenset[str] = frozenset()
+
+    def preprocess_request(self) -> ResponseReturnValue | None:
+        if request.blueprint not in self.machine_blueprints:
+            return super().preprocess_request()
+        for name in (None, *reversed(request.blueprints)):
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                url_func(request.endpoint, request.view_args)
+        before: list[Callable[..., Any]] = [*self._before_every_request]
+        for name in reversed(request.blueprints):
+            before += self.before_request_funcs.get(name, ())
+        for before_func in before:
+            answer: ResponseReturnValue | None = before_func()
+            if answer is not None:
+                return answer
+        return None
+
+    def process_response(self, response: Response) -> Response:
+        if request.blueprint not in self.machine_blueprints:
+            return super().process_response(response)
+        after: list[Callable[..., Any]] = [*request_ctx._after_request_functions]
+        for name in request.blueprints:
+            after += reversed(self.after_request_funcs.get(name, ()))
+        for after_func in (*after, *reversed(self._after_every_request)):
+            response = after_func(response)
+        return response  # no session to save: machine routes never open one
+
+    # Flask refuses new hooks once a request has been handled, so these never go stale.
+    @functools.cached_property
+    def _before_every_request(self) -> list[Callable[..., Any]]:
+        return [f for f in self.before_request_funcs.get(None, ()) if for_every_request(f)]
+
+    @functools.cached_property
+    def _after_every_request(self) -> list[Callable[..., Any]]:
+        return [f for f in self.after_request_funcs.get(None, ()) if for_every_request(f)]
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
+from intake.machines import every_request
+
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -25,6 +27,7 @@ def _has_nul() -> bool:
 
 def register_edge_checks(app: Flask) -> None:
     @app.before_request
+    @every_request
     def _refuse_nul() -> None:
         if _has_nul():
             abort(400)

@@ -12,6 +12,7 @@ import functools
 from flask import Flask, Response, request
 
 from intake.ext import settings_of
+from intake.machines import every_request
 
 DESK_BLUEPRINTS = frozenset({"auth", "triage", "cases", "alerts", "tokens", "api", "buyer",
                              "dashboards", "remedy", "admin", "verdicts"})
@@ -35,6 +36,7 @@ def register_security_headers(app: Flask) -> None:
     https = settings_of(app).public_url.startswith("https://")
 
     @app.after_request
+    @every_request
     def _security_headers(response: Response) -> Response:
         current = request._get_current_object()  # type: ignore[attr-defined]
         headers = response.headers

@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from intake.machines import every_request
+
 REQUEST_LOGGER = "intake.request"
 _SAFE_EXTRA = ("method", "route", "status", "duration_ms", "event", "job", "count")
 
@@ -53,10 +55,12 @@ def install_request_logging(app: Flask) -> None:
     logger = logging.getLogger(REQUEST_LOGGER)
 
     @app.before_request
+    @every_request
     def _start_timer() -> None:
         g.request_started = time.perf_counter()
 
     @app.after_request
+    @every_request
     def _log_request(response: Response) -> Response:
         started = g.get("request_started", time.perf_counter())
         rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"

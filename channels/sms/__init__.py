@@ -9,11 +9,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the Twilio webhooks (found through the ``intake.channels`` entry point)."""
     from channels.sms.webhook import sms
-    from intake.limits import counts_itself
-    from intake.sessions import without_sessions
+    from intake.machines import serve_machines
 
-    app.extensions["intake.csrf"].exempt(sms)  # Twilio signs its requests instead
-    # Limits here are counted by hand per sender_tag (intake.limits), not per address.
-    counts_itself(app, sms)
-    without_sessions(app, "/twilio/")  # no cookie, no one signed in
-    app.register_blueprint(sms)
+    # Twilio signs its requests (no CSRF token, no cookie, no session), and the webhook
+    # counts its hits per sender_tag (intake.limits), not per address.
+    serve_machines(app, sms, path_prefix="/twilio/")
