@@ -48,7 +48,7 @@ class IntakeFlask(Flask):
     # run only the app-wide hooks marked ``every_request`` (the NUL check, the request
     # log, the security headers) and the blueprint's own: CSRF, the per-address page limit
     # and its headers, the desk's key cookie and the worker pages' headers concern browsers,
-    # and a webhook has no session to save. About 7% of a webhook's instructions
+    # and a webhook has no session to save. About 5% of a webhook's instructions
     # (bench/NOTES.md).
 
     machine_blueprints: frozenset[str] = frozenset()
