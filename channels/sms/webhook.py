@@ -29,6 +29,7 @@ sms = Blueprint("sms", __name__)
 REQUIRED = ("MessageSid", "From", "To", "Body")
 SENDER_LIMIT = parse_limit("30/10minutes")
 MAX_FIELD = 1700
+MAX_SID = 64  # the column that keeps a MessageSid for its deletion at Twilio; Twilio's have 34
 
 
 def _signature_ok() -> bool:
@@ -90,8 +91,8 @@ def inbound() -> ResponseReturnValue:
     if not _signature_ok():
         return Response("invalid signature", status=403, mimetype="text/plain")
     form = request.form
-    if any(name not in form for name in REQUIRED) or any(
-            len(form[name]) > MAX_FIELD for name in REQUIRED if name != "Body"):
+    if any(name not in form for name in REQUIRED) or len(form["MessageSid"]) > MAX_SID or any(
+            len(form[name]) > MAX_FIELD for name in ("From", "To")):
         return Response("missing or malformed field", status=400, mimetype="text/plain")
     sender = parse_sender(form["From"])
     to = _our_number(form["To"])
@@ -140,7 +141,7 @@ def status() -> ResponseReturnValue:
         return Response("invalid signature", status=403, mimetype="text/plain")
     sid = request.form.get("MessageSid", "")
     state = request.form.get("MessageStatus", "")
-    if not sid or not state or len(sid) > 64 or len(state) > 32:
+    if not sid or not state or len(sid) > MAX_SID or len(state) > 32:
         return Response("missing field", status=400, mimetype="text/plain")
     error_code = request.form.get("ErrorCode", "")[:8]
     with database_of().transaction() as session:
