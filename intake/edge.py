@@ -4,6 +4,8 @@ refused at the edge with a 400 instead of failing deep inside a transaction."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, abort, request
 
 from intake.machines import every_request
@@ -33,12 +35,19 @@ def register_edge_checks(app: Flask) -> None:
             abort(400)
 
 
-def contains_nul(value: object) -> bool:
-    """Whether a parsed JSON value holds a NUL anywhere (keys included)."""
+# A NUL, or half of a UTF-16 surrogate pair: JSON's ``\u`` escapes can spell both, and
+# neither can be stored (PostgreSQL refuses NUL; a lone surrogate has no UTF-8 encoding).
+# Forms cannot carry a lone surrogate: Werkzeug keeps undecodable bytes percent-encoded.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value: object) -> bool:
+    """Whether a parsed JSON value holds, anywhere (keys included), a character no text
+    column can keep: a NUL or an unpaired surrogate."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
+        return any(unstorable_text(item) for item in value)
     if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+        return any(unstorable_text(k) or unstorable_text(v) for k, v in value.items())
     return False

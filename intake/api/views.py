@@ -35,7 +35,7 @@ from intake.api.openapi import document
 from intake.api.tokens import ApiCaller, TokenInvalid
 from intake.cases.models import CaseStatus
 from intake.cases.service import CaseNotFound, CaseRow, CaseView, list_cases, open_case
-from intake.edge import contains_nul
+from intake.edge import unstorable_text
 from intake.errors import IntakeError
 from intake.ext import database_of, jobs_of
 from intake.i18n import BY_CODE
@@ -216,8 +216,9 @@ def _json_object(allowed: frozenset[str]) -> dict[str, Any]:
         raise BadInput("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadInput("the body must be a JSON object")
-    if contains_nul(body):
-        raise BadInput("text may not contain NUL characters")
+    if unstorable_text(body):
+        raise BadInput("text may not contain NUL characters or unpaired surrogates "
+                       "(\\ud800 to \\udfff without their other half)")
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise BadInput(f"unknown field: {unknown[0][:40]}")

@@ -24,8 +24,11 @@ from tests.monitor.test_api import PREFIX, Api, case_of, make_token
 EXAMPLES = 80
 SCHEMA_EXAMPLES = 25
 
+# JSON's \u escapes can spell half a surrogate pair, which Hypothesis's text never holds
+# (a 500 until session 10); json.dumps writes these as escapes, and a whole pair joins up.
+surrogates = st.sampled_from(["\ud800", "a\udfffb", "\udc00\ud83d", "\ud83d\ude4f"])
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | sized_text(3000),
+    st.none() | st.booleans() | st.integers() | st.floats() | sized_text(3000) | surrogates,
     lambda children: st.lists(children, max_size=5)
     | st.dictionaries(st.text(max_size=20), children, max_size=5),
     max_leaves=20,
@@ -100,8 +103,8 @@ def test_triage_patch_one_field_at_a_time_never_fails(
     @fuzz_settings(max_examples=EXAMPLES, deadline=None, database=None)
     @given(st.sampled_from(sorted(["category", "severity", "tags", "assignee_id", "status",
                                    "no_action_reason", "duplicate_of"])),
-           st.one_of(sized_text(300), st.lists(sized_text(60), min_size=1, max_size=12),
-                     json_values))
+           st.one_of(sized_text(300), surrogates, st.lists(surrogates, min_size=1),
+                     st.lists(sized_text(60), min_size=1, max_size=12), json_values))
     def run(name: str, value: Any) -> None:
         nonlocal seen
         seen += 1
@@ -121,7 +124,7 @@ def test_reply_post_with_arbitrary_json_never_fails(
 
     @fuzz_settings(max_examples=EXAMPLES, deadline=None, database=None)
     @given(st.one_of(st.fixed_dictionaries({"text": st.one_of(st.text(max_size=2000),
-                                                              json_values)}),
+                                                              surrogates, json_values)}),
                      json_values, raw_bodies.map(Raw)))
     def run(body: Any) -> None:
         nonlocal seen

@@ -525,6 +525,20 @@ def test_reply_is_sealed_to_the_worker_and_sent_by_sms(
             e.text for e in thread_for(session, report, worker_key).entries]
 
 
+def test_reply_with_an_escaped_surrogate_pair_is_one_character(
+    api: Api, desks: DeskWorld, db: Database
+) -> None:
+    """JSON spells a character outside the BMP as two escapes; together they are text."""
+    report_id, receipt = submit(db, desks.factory_a, "no pay")
+    response = api.call("POST", f"/reports/{report_id}/replies",
+                        data='{"text": "Thank you \\ud83d\\ude4f"}')
+    assert response.status_code == 201
+    with db.transaction() as session:
+        report, worker_key = find_by_receipt(session, receipt, profile=TEST_FAST)
+        assert "Thank you \U0001f64f" in [
+            e.text for e in thread_for(session, report, worker_key).entries]
+
+
 def test_reply_to_a_worker_without_sms_consent_is_web_only(
     app: Flask, api: Api, desks: DeskWorld, db: Database, twilio: TwilioFake
 ) -> None:
@@ -659,6 +673,10 @@ BAD_TRIAGE_BODIES: list[tuple[str | bytes, str]] = [
     ('{"assignee_id": 99999999999999999999999999}', "application/json"),
     ('{"duplicate_of": "not-a-uuid"}', "application/json"),
     ('{"duplicate_of": 7}', "application/json"),
+    # half a surrogate pair: valid JSON, but no UTF-8 text (a 500 until session 10)
+    ('{"tags": ["a\\ud800b"]}', "application/json"),
+    ('{"no_action_reason": "\\udfff"}', "application/json"),
+    ('{"\\ud800": "safety"}', "application/json"),
 ]
 
 
@@ -677,6 +695,7 @@ def test_bad_triage_body_is_a_400_and_changes_nothing(
 @pytest.mark.parametrize("data", [
     "{}", '{"text": null}', '{"text": 5}', '{"text": "   "}', json.dumps({"text": "x" * 1001}),
     '{"text": "hi", "cc": "someone"}', "not json",
+    '{"text": "a\\ud800b"}', '{"text": "\\udc00\\ud83d"}',  # halves of surrogate pairs
 ])
 def test_bad_reply_body_is_a_400_and_sends_nothing(
     api: Api, desks: DeskWorld, db: Database, data: str
