@@ -27,6 +27,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Ids are INTEGER columns (32-bit on PostgreSQL, which refuses even to compare one with a
+# larger number): an id taken from a request is checked against this first.
+MAX_ID = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -206,7 +206,7 @@ MATRIX: dict[Cell, Row] = {
 # Cells that end the token, the membership or the session: each role's last, in this order.
 LAST = (("tokens.token_revoke", "POST"), ("auth.member_remove", "POST"),
         ("auth.logout", "POST"))
-VARIABLE = re.compile(r"<(?:\w+:)?(\w+)>")
+VARIABLE = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")  # <int(max=...):name> too
 REFUSED_FORM = ("Form expired", "form was open too long")
 
 

@@ -47,14 +47,19 @@ class Draft:
 
     @property
     def facility_id(self) -> int | None:
-        return int(self.facility) if self.facility.isdigit() else None
+        return int(self.facility) if _ascii_digits(self.facility) else None
+
+
+def _ascii_digits(text: str) -> bool:
+    """Only 0-9: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def parse_draft(form: MultiDict[str, str]) -> tuple[Draft, set[Problem]]:
     """The draft from a posted form, and the problems that make a field untrustworthy."""
     problems: set[Problem] = set()
     facility = form.get("facility", "").strip()[:12]
-    if facility and facility != NOT_LISTED and not facility.isdigit():
+    if facility and facility != NOT_LISTED and not _ascii_digits(facility):
         problems.add(Problem.TAMPERED)
         facility = ""
     categories = tuple(sorted({c for c in form.getlist("category") if c}))

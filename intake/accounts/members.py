@@ -25,6 +25,7 @@ from intake.audit.service import record
 from intake.errors import IntakeError
 
 APPROVALS_NEEDED = 2
+MAX_EMAIL_CHARS = 254  # the accounts.email column
 
 
 class MembershipError(IntakeError):
@@ -67,6 +68,8 @@ def invite(
 ) -> Invitation:
     """A pending membership (and account, if new). It sees nothing until two approve."""
     email = email.strip().lower()
+    if len(email) > MAX_EMAIL_CHARS:  # checked once lower-cased: "İ" becomes two characters
+        raise MembershipError(f"an e-mail address can have at most {MAX_EMAIL_CHARS} characters")
     account = session.scalar(select(Account).where(Account.email == email))
     created = None
     if account is None:

@@ -28,6 +28,7 @@ from intake.accounts.guard import (
 )
 from intake.accounts.models import Account, Desk, Membership, Role
 from intake.audit.service import record
+from intake.db import MAX_ID
 from intake.ext import db_session, settings_of
 from intake.kdf import argon2_profile
 from intake.limits import allowed, client_tag
@@ -205,7 +206,8 @@ def member_invite(desk_id: int) -> ResponseReturnValue:
     desk = _desk_of_member(desk_id)
     db = db_session()
     settings = settings_of()
-    email, name = _field("email").strip(), _field("display_name", 200).strip()
+    # The address is not cut to fit: one too long is refused, never stored shortened.
+    email, name = _field("email", 4 * MAX_FIELD).strip(), _field("display_name", 200).strip()
     if "@" not in email or not name:
         flash("Give the person's e-mail address and name.", "error")
         return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
@@ -232,7 +234,7 @@ def _membership(desk: Desk, membership_id: int) -> Membership:
     return membership
 
 
-@auth.post("/d/<int:desk_id>/members/<int:membership_id>/approve")
+@auth.post(f"/d/<int:desk_id>/members/<int(max={MAX_ID}):membership_id>/approve")
 @monitor_required
 def member_approve(desk_id: int, membership_id: int) -> ResponseReturnValue:
     desk = _desk_of_member(desk_id)
@@ -251,7 +253,7 @@ def member_approve(desk_id: int, membership_id: int) -> ResponseReturnValue:
     return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
 
 
-@auth.post("/d/<int:desk_id>/members/<int:membership_id>/remove")
+@auth.post(f"/d/<int:desk_id>/members/<int(max={MAX_ID}):membership_id>/remove")
 @monitor_required
 def member_remove(desk_id: int, membership_id: int) -> ResponseReturnValue:
     desk = _desk_of_member(desk_id)

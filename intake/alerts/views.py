@@ -27,6 +27,7 @@ from intake.cases.panels import case_panel
 from intake.cases.service import CaseNotFound
 from intake.cases.views import change_case
 from intake.db import utcnow
+from intake.triage.views import ID
 
 alerts = Blueprint("alerts", __name__, url_prefix="/monitor")
 alerts.register_error_handler(CSRFError, stale_form)
@@ -83,7 +84,7 @@ def add_buyer(desk_id: int, case_id: str) -> ResponseReturnValue:
     def change(db: Session, desk: Desk, cid: uuid.UUID, now: dt.datetime) -> str:
         monitor = signed_in()
         value = request.form.get("buyer_org_id", "")
-        if not value.isdigit() or len(value) > 12:
+        if not ID.fullmatch(value):
             raise AlertRejected("choose a buyer from the list")
         alert = service.add_buyer_by_hand(
             db, desk_id=desk.id, case_id=cid, buyer_org_id=int(value),

@@ -11,6 +11,7 @@ from intake.accounts.models import Desk
 from intake.accounts.views import stale_form
 from intake.api import tokens as api_tokens
 from intake.api.tokens import TokenNotFound, TokenRejected
+from intake.db import MAX_ID
 from intake.ext import database_of
 from intake.triage.views import member_desk
 
@@ -55,7 +56,7 @@ def token_create(desk_id: int) -> ResponseReturnValue:
     return _tokens_page(desk, new_token=issued.text)
 
 
-@tokens.post("/d/<int:desk_id>/tokens/<int:token_id>/revoke")
+@tokens.post(f"/d/<int:desk_id>/tokens/<int(max={MAX_ID}):token_id>/revoke")
 @monitor_required
 def token_revoke(desk_id: int, token_id: int) -> ResponseReturnValue:
     desk = member_desk(desk_id)

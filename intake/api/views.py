@@ -35,6 +35,7 @@ from intake.api.openapi import document
 from intake.api.tokens import ApiCaller, TokenInvalid
 from intake.cases.models import CaseStatus
 from intake.cases.service import CaseNotFound, CaseRow, CaseView, list_cases, open_case
+from intake.db import MAX_ID
 from intake.edge import unstorable_text
 from intake.errors import IntakeError
 from intake.ext import database_of, jobs_of
@@ -64,7 +65,6 @@ from intake.triage.taxonomy import DESK_CATEGORIES, MAX_TAG_CHARS, MAX_TAGS, NO_
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 PUBLIC_ENDPOINTS = frozenset({"api.openapi_json"})
 # Per rotating client tag: all calls, and calls with a wrong token (guessing is hopeless
 # against 256-bit secrets, but a client that keeps failing is stopped early).

@@ -21,6 +21,7 @@ from intake.alerts.service import WebhookRejected, create_webhook
 from intake.buyers import service
 from intake.buyers.service import AlertNotFound
 from intake.cases.service import STATUS_LABELS
+from intake.db import MAX_ID
 from intake.errors import IntakeError
 from intake.ext import db_session, settings_of
 from intake.remedy import service as remedy
@@ -197,7 +198,7 @@ def add_webhook() -> ResponseReturnValue:
     return _webhooks_page(url="", secret=secret)
 
 
-@buyer.post("/webhooks/<int:webhook_id>/disable")
+@buyer.post(f"/webhooks/<int(max={MAX_ID}):webhook_id>/disable")
 @buyer_required
 def disable_webhook(webhook_id: int) -> ResponseReturnValue:
     db = db_session()

@@ -29,7 +29,7 @@ from intake.cases.service import STATUS_LABELS, CaseNotFound, CaseRejected
 from intake.ext import database_of
 from intake.reports.models import Severity
 from intake.triage.taxonomy import DESK_CATEGORIES, SEVERITY_GUIDE
-from intake.triage.views import member_desk
+from intake.triage.views import ID, member_desk
 
 cases = Blueprint("cases", __name__, url_prefix="/monitor")
 
@@ -126,7 +126,7 @@ def new_case(desk_id: int) -> ResponseReturnValue:
         case = service.create_case(
             db, desk_id=desk.id, title=form.get("title", "")[: service.MAX_TITLE_CHARS * 2],
             category=form.get("category", ""), severity=_severity(form.get("severity")),
-            facility_id=int(facility) if facility.isdigit() else None,
+            facility_id=int(facility) if ID.fullmatch(facility) else None,
             report_ids=parse_report_ids(form.get("reports", "")[:100_000]),
             actor_id=signed_in().account.id,
         )

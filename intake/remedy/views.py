@@ -29,6 +29,7 @@ from intake.ext import db_session
 from intake.remedy import service
 from intake.remedy.models import ActionOwner, ActionStatus
 from intake.remedy.service import RemedyNotFound, RemedyRejected
+from intake.triage.views import ID
 
 remedy = Blueprint("remedy", __name__, url_prefix="/monitor")
 remedy.register_error_handler(CSRFError, stale_form)
@@ -103,7 +104,7 @@ def _org_id(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 12:
+    if not ID.fullmatch(value):
         raise RemedyRejected("choose the buyer from the list")
     return int(value)
 

@@ -61,7 +61,8 @@ WORKER_BANDS = ("1-99", "100-499", "500-999", "1000-4999", "5000+")
 DELIMITERS = ",;\t"
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _TRUE, _FALSE = ("yes", "true", "1"), ("no", "false", "0", "")
-_OS_ID = re.compile(r"[A-Z0-9]+")
+# ASCII only: a letter that upper-cases to two (ß to SS) would outgrow the column.
+_OS_ID = re.compile(r"[A-Za-z0-9]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _SNIFF_CHARS = 64 * 1024
@@ -436,9 +437,9 @@ class _Cells:
         value = self.text(column, _length(Facility.os_id))
         if value is None:
             return None
-        if not _OS_ID.fullmatch(value.upper()):
+        if not _OS_ID.fullmatch(value):
             self.problem(column, f"{_shown(value)} is not an Open Supply Hub id "
-                                 "(letters and digits only)")
+                                 "(letters A to Z and digits only)")
             return None
         self.unique(column, value.upper(), value)
         return value.upper()
@@ -460,11 +461,19 @@ class _Cells:
         return value.lower() in _TRUE
 
     def email(self, column: str) -> str | None:
-        value = self.text(column, _length(BuyerOrg.contact_email))
-        if value is not None and not _EMAIL.fullmatch(value):
+        limit = _length(BuyerOrg.contact_email)
+        value = self.text(column, limit)
+        if value is None:
+            return None
+        if not _EMAIL.fullmatch(value):
             self.problem(column, f"{_shown(value)} is not an e-mail address")
             return None
-        return value.lower() if value else None
+        lowered = value.lower()
+        if len(lowered) > limit:  # "İ" lower-cases to two characters
+            self.problem(column, f"{_shown(value)} is longer than {limit} characters "
+                                 "in lower case")
+            return None
+        return lowered
 
     def date(self, column: str, *, required: bool = False) -> dt.date | None:
         value = self.text(column, _SHORT, required=required)

@@ -76,11 +76,14 @@ class Cursor:
 
     @classmethod
     def decode(cls, text: str) -> Cursor | None:
+        """The cursor ``encode`` wrote, or None: also for a rank no queue has, which
+        PostgreSQL would refuse to compare with its small-integer column."""
         try:
             rank, day, rid = text.split(".")
-            return cls(int(rank), dt.date.fromisoformat(day), uuid.UUID(hex=rid))
+            cursor = cls(int(rank), dt.date.fromisoformat(day), uuid.UUID(hex=rid))
         except ValueError:
             return None
+        return cursor if cursor.rank in QUEUE_RANK.values() else None
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,8 @@ def test_bad_buyer_choice_is_a_clear_400(
     case_id = ready_case(db, desks)
     browser.login(desks.alice)
     browser.get(case_url(desks, case_id))
-    for value in ("", "abc", "999999", "1" * 40):
+    # "²": isdigit, yet not int; 2**31: beyond the 32-bit id column (PostgreSQL: a 500)
+    for value in ("", "abc", "999999", "1" * 40, "²", str(2**31)):
         response = browser.post(case_url(desks, case_id, "/alerts/buyers"),
                                 {"buyer_org_id": value})
         assert response.status_code == 400, value

@@ -258,6 +258,7 @@ def test_bad_plan_input_gets_400_and_saves_nothing(
         {"description": "Pay", "owner": "buyer", "buyer": str(buyers.northfield)},  # not alerted
         {"description": "Pay", "owner": "supplier", "buyer": str(buyers.westhaven)},
         {"description": "Pay", "owner": "buyer", "buyer": "1; drop table"},
+        {"description": "Pay", "owner": "buyer", "buyer": "²"},  # isdigit, yet not int
     ]
     for fields in cases:
         status = add_plan_action(browser, buyers, case_id, **{"owner": "supplier", **fields})
@@ -412,6 +413,18 @@ def test_webhook_secret_is_shown_once_and_the_hook_can_be_disabled(
     assert other_browser.post(f"/buyer/webhooks/{hook_id}/disable").status_code == 303
     with db.transaction() as session:
         assert session.get_one(BuyerWebhook, hook_id).enabled is False
+
+
+def test_a_webhook_id_beyond_the_id_column_is_not_found(
+    other_browser: Browser, buyers: BuyerWorld, db: Database
+) -> None:
+    """Ids are 32-bit: PostgreSQL refused to compare 2**31 with one (a 500)."""
+    sign_in(other_browser, buyers.buyer_a)
+    other_browser.get("/buyer/webhooks")
+    other_browser.post("/buyer/webhooks", {"url": "http://127.0.0.1:9/hook"})
+    assert other_browser.post(f"/buyer/webhooks/{2**31}/disable").status_code == 404
+    with db.transaction() as session:
+        assert session.scalars(select(BuyerWebhook.enabled)).one() is True
 
 
 def test_a_bad_webhook_url_gets_400_and_saves_nothing(

@@ -248,6 +248,17 @@ def test_a_token_of_another_desk_cannot_be_revoked_from_this_desks_page(
     assert bella_api.call("GET", "/queue").status_code == 200
 
 
+def test_a_token_id_beyond_the_id_column_is_not_found(
+    api: Api, browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """Ids are 32-bit: PostgreSQL refused to compare 2**31 with one (a 500)."""
+    browser.get(f"/monitor/d/{desks.a.desk.id}/tokens")
+    assert browser.post(f"/monitor/d/{desks.a.desk.id}/tokens/{2**31}/revoke").status_code \
+        == 404
+    with db.transaction() as session:
+        assert session.scalars(select(ApiToken.revoked_at)).one() is None
+
+
 def test_day_of_last_use_is_recorded(api: Api, db: Database) -> None:
     with db.transaction() as session:
         assert session.scalars(select(ApiToken.last_used_on)).one() is None

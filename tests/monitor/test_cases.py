@@ -163,6 +163,24 @@ def test_text_that_is_not_a_report_id_is_refused_and_the_form_is_kept(
     assert "is not a report id" in body and 'value="Kept title"' in body
 
 
+@pytest.mark.parametrize("facility", ["²", str(2**31)])
+def test_a_workplace_that_is_not_an_id_is_refused_and_nothing_is_opened(
+    browser: Browser, desks: DeskWorld, db: Database, facility: str
+) -> None:
+    """"²" is a digit to str.isdigit but not to int() (a 500 on every database); 2**31 is
+    beyond the 32-bit id column (PostgreSQL refused the comparison: a 500)."""
+    report_id, _ = submit(db, desks.factory_a, "Overtime not paid.")
+    browser.login(desks.alice)
+    browser.get(cases_url(desks))
+    response = browser.post(cases_url(desks), {
+        "title": "Unpaid overtime", "category": "wages", "severity": "serious",
+        "facility": facility, "reports": report_id})
+    assert response.status_code == 400
+    assert "choose the workplace" in response.get_data(as_text=True)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+
+
 def test_a_report_in_a_case_cannot_join_a_second_case(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:

@@ -78,6 +78,16 @@ def test_queue_pages_with_a_keyset_cursor_without_gaps_or_repeats(
     assert sorted(seen) == sorted(made) and len(seen) == 7
 
 
+def test_a_cursor_with_a_rank_the_queue_never_has_is_ignored(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """Ranks are small integers: PostgreSQL refused to compare 40000 with one (a 500)."""
+    made, _ = submit(db, desks.factory_a, "first")
+    browser.login(desks.alice)
+    cursor = f"40000.{dt.date.today().isoformat()}.{uuid.uuid4().hex}"
+    assert queue_ids(browser, desks, f"after={cursor}") == [made]
+
+
 def test_opening_a_report_decrypts_it_audits_it_and_moves_it_to_triage(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:

@@ -6,7 +6,7 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crypto.envelope import open_sealed
 from crypto.errors import CryptoError
@@ -193,3 +193,41 @@ def test_desk_sets_its_k_and_batch_hour_within_bounds(
     with db.transaction() as session:
         desk = session.get_one(Desk, desks.a.desk.id)
         assert (desk.k_threshold, desk.alert_batch_hour) == (5, 9)
+
+
+@pytest.mark.parametrize("email", [
+    # "İ" lower-cases to two characters: 215 typed became 415 stored (PostgreSQL refused
+    # the row with a 500; SQLite kept it)
+    "İ" * 200 + "@desk-a.example",
+    # the form used to cut the address to 254 characters and invite whoever that was
+    "x" * 250 + "@desk-a.example",
+])
+def test_invite_refuses_an_address_too_long_and_invites_nobody(
+    browser: Browser, desks: DeskWorld, db: Database, email: str
+) -> None:
+    browser.login(desks.alice)
+    with db.transaction() as session:
+        before = session.scalar(select(func.count()).select_from(Account))
+    browser.get(f"/monitor/d/{desks.a.desk.id}/members")
+    response = browser.post(f"/monitor/d/{desks.a.desk.id}/members/invite",
+                            {"email": email, "display_name": "Newcomer"})
+    assert response.status_code == 303
+    page = browser.get(f"/monitor/d/{desks.a.desk.id}/members").get_data(as_text=True)
+    assert "An e-mail address can have at most 254 characters." in page
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == before
+
+
+@pytest.mark.parametrize("action", ["approve", "remove"])
+def test_a_membership_id_beyond_the_id_column_is_not_found(
+    browser: Browser, desks: DeskWorld, db: Database, action: str
+) -> None:
+    """Ids are 32-bit: PostgreSQL refused to compare 2**31 with one (a 500)."""
+    browser.login(desks.alice)
+    browser.get(f"/monitor/d/{desks.a.desk.id}/members")
+    with db.transaction() as session:
+        before = [(m.id, m.status) for m in session.scalars(select(Membership))]
+    response = browser.post(f"/monitor/d/{desks.a.desk.id}/members/{2**31}/{action}")
+    assert response.status_code == 404
+    with db.transaction() as session:
+        assert [(m.id, m.status) for m in session.scalars(select(Membership))] == before

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from intake.accounts.models import Role
 from intake.db import Database
-from intake.supplychain.models import Facility
+from intake.supplychain.models import BuyerOrg, Facility
 from tests.monitor.conftest import Browser, DeskWorld, browser, desks, make_member
 from tests.sms.conftest import settings, twilio
 
@@ -73,3 +73,37 @@ def test_files_larger_than_the_apps_usual_body_limit_are_accepted(
     assert len(data) > 64 * 1024
     assert upload(browser, "facilities", data).status_code == 200
     assert facilities(db) == 2000
+
+
+def buyers(db: Database) -> int:
+    with db.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(BuyerOrg)) or 0)
+
+
+def test_an_open_supply_hub_id_that_grows_in_upper_case_is_refused(
+    browser: Browser, db: Database, settings: Any
+) -> None:
+    """"ß" upper-cases to "SS": 20 characters became 40, more than the 32 the column keeps
+    (PostgreSQL refused the row with a 500; SQLite kept it)."""
+    sign_in_admin(browser, db, settings)
+    page = upload(browser, "facilities",
+                  ("name,country_code,poster_code,os_id\nPlant,MY,MY1234," + "ß" * 20
+                   + "\n").encode())
+    assert page.status_code == 400
+    assert "line 2, column os_id" in page.get_data(as_text=True)
+    assert facilities(db) == 0
+
+
+def test_a_contact_email_that_grows_in_lower_case_is_refused(
+    browser: Browser, db: Database, settings: Any
+) -> None:
+    """"İ" lower-cases to two characters: 214 became 414, more than the 254 an address can
+    have (PostgreSQL refused the row with a 500; SQLite kept it)."""
+    sign_in_admin(browser, db, settings)
+    page = upload(browser, "buyers",
+                  ("name,contact_email\nCity of Example," + "İ" * 200
+                   + "@buyer.example\n").encode())
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "line 2, column contact_email" in text and "longer than 254 characters" in text
+    assert buyers(db) == 0

@@ -73,8 +73,9 @@ def test_tampered_category_is_a_400_with_the_words_kept(worker: Worker, world: W
     assert "<script>" not in page
 
 
-@pytest.mark.parametrize("field,value", [("facility", "1 OR 1=1"), ("contact", "fax"),
-                                         ("step", "pay-me")])
+# "²" is a digit to str.isdigit but not to int(): it was a 500 on every database.
+@pytest.mark.parametrize("field,value", [("facility", "1 OR 1=1"), ("facility", "²"),
+                                         ("contact", "fax"), ("step", "pay-me")])
 def test_tampered_hidden_fields_never_500(worker: Worker, world: World, field: str,
                                           value: str) -> None:
     worker.get("/en/report")
