@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from intake.cli_support import database, friendly_errors, load_settings
+from intake.cli_support import Text, database, friendly_errors, load_settings
 from intake.errors import ConfigError
 
 
@@ -75,8 +75,8 @@ def demo(as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, type=Text(max_length=253))
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--production", is_flag=True,
               help="Serve with gunicorn (ops/gunicorn.conf.py); needs PostgreSQL and Redis.")
 @friendly_errors

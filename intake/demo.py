@@ -89,7 +89,7 @@ def load_demo(
                 f"demo data is already loaded but {logins_path} is missing; "
                 "start from an empty database to get new demo logins"
             )
-        return DemoResult(created=False, logins=json.loads(logins_path.read_text("utf-8")))
+        return DemoResult(created=False, logins=_saved_logins(logins_path))
 
     facilities = _load_supply_chain(session)
     desks = {
@@ -152,6 +152,19 @@ def save_logins(instance: Path, logins: dict[str, Any]) -> Path:
     path.unlink(missing_ok=True)
     write_private_file(path, json.dumps(logins, ensure_ascii=False, indent=2).encode())
     return path
+
+
+def _saved_logins(path: Path) -> dict[str, Any]:
+    """The logins the first run saved, or DemoLoginsMissing if the file is not what it wrote."""
+    try:
+        logins: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        format_logins(logins)  # every field the logins are printed with is there
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        raise DemoLoginsMissing(
+            f"demo data is already loaded but {path} is damaged; "
+            "start from an empty database to get new demo logins"
+        ) from None
+    return logins
 
 
 def _login(email: str, role: str, password: str, totp: str, **where: str) -> dict[str, Any]:

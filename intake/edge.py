@@ -41,6 +41,15 @@ def register_edge_checks(app: Flask) -> None:
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds half a surrogate pair: what JSON's escapes can spell, and what
+    Python makes of bytes that are not UTF-8 in a command's arguments or input."""
+    return _SURROGATE.search(text) is not None
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def unstorable_text(value: object) -> bool:
     """Whether a parsed JSON value holds, anywhere (keys included), a character no text
     column can keep: a NUL or an unpaired surrogate."""

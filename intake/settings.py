@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -95,7 +95,7 @@ class Settings:
             pepper=_secret(env, "INTAKE_PEPPER", instance),
             courier_key=_courier_key(env, instance, embedded_jobs=redis_url is None),
             redis_url=redis_url,
-            public_url=(env.get("INTAKE_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            public_url=validate_public_url(env.get("INTAKE_PUBLIC_URL") or "http://127.0.0.1:5000"),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or _local_twilio_token(
                 instance, embedded=redis_url is None and "INTAKE_DATABASE_URL" not in env),
@@ -118,7 +118,7 @@ def validate_database_url(raw: str) -> str:
     """
     try:
         url: URL = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             "INTAKE_DATABASE_URL is not a valid database URL; expected for example "
             "postgresql+psycopg://user@host:5432/intake or sqlite:////path/to/intake.sqlite3"
@@ -139,14 +139,45 @@ def validate_database_url(raw: str) -> str:
 
 
 def validate_redis_url(raw: str | None) -> str | None:
+    """A Redis URL whose port and database number are numbers: redis-py quietly uses
+    database 0 for ``/notanumber``, which may be another service's."""
     if raw is None:
         return None
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
-    if scheme not in _REDIS_SCHEMES:
+    problem = scheme not in _REDIS_SCHEMES
+    if not problem:
+        parsed = urlsplit(raw)
+        try:
+            parsed.port  # noqa: B018 - parsing it is the check
+        except ValueError:
+            problem = True
+        db_path = parsed.path.strip("/") if scheme != "unix" else ""
+        db_query = parse_qs(parsed.query).get("db", [])
+        problem = problem or not all(db.isdigit() and db.isascii()
+                                     for db in [db_path, *db_query] if db)
+    if problem:
         raise ConfigError(
             "INTAKE_REDIS_URL is not a Redis URL; expected for example redis://127.0.0.1:6379/0"
         )
     return raw
+
+
+def validate_public_url(raw: str) -> str:
+    """``http(s)://host[:port]``, without a trailing slash: Twilio signatures and links
+    are made from it."""
+    url = raw.strip().rstrip("/")
+    try:
+        parsed = urlsplit(url)
+        port_ok = parsed.port != 0
+    except ValueError:
+        parsed, port_ok = None, False
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname \
+            or not port_ok:
+        raise ConfigError(
+            "INTAKE_PUBLIC_URL must be the address people reach the service at, for example "
+            "https://intake.example.org"
+        )
+    return url
 
 
 def validate_smtp_url(raw: str | None) -> str | None:
@@ -154,11 +185,11 @@ def validate_smtp_url(raw: str | None) -> str | None:
     may carry a password)."""
     if raw is None:
         return None
-    parsed = urlsplit(raw)
     try:
+        parsed = urlsplit(raw)
         port_ok = parsed.port != 0
-    except ValueError:
-        port_ok = False
+    except ValueError:  # "[" without "]", or a port that is not a number
+        parsed, port_ok = urlsplit(""), False
     if parsed.scheme not in _SMTP_SCHEMES or not parsed.hostname or not port_ok:
         raise ConfigError(
             "INTAKE_SMTP_URL is not an SMTP URL; expected for example smtp://127.0.0.1:25 or "
@@ -178,7 +209,10 @@ def validate_onion_url(raw: str | None) -> str | None:
     """``http://<56-character v3 address>.onion`` (no path), or a one-line ConfigError."""
     if raw is None:
         return None
-    parsed = urlsplit(raw.strip())
+    try:
+        parsed = urlsplit(raw.strip())
+    except ValueError:  # "[" without "]"
+        parsed = urlsplit("")
     if (parsed.scheme != "http" or not _ONION_V3_HOST.fullmatch(parsed.netloc)
             or parsed.path not in ("", "/") or parsed.query or parsed.fragment):
         raise ConfigError(
@@ -281,7 +315,7 @@ def _positive_days(env: Mapping[str, str], name: str, default: int) -> int:
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 36500:
+    if not raw.isdecimal() or not 1 <= int(raw) <= 36500:  # isdigit() allows "²"
         raise ConfigError(f"{name} must be a whole number of days between 1 and 36500")
     return int(raw)
 
@@ -319,12 +353,22 @@ def _courier_key(env: Mapping[str, str], instance: Path, *, embedded_jobs: bool)
             return _b64(path.read_text(encoding="ascii"), name=name)
         except OSError:
             raise ConfigError(f"{name}: cannot read the key file {path}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{name}: the key file {path} is not text") from None
     return None
 
 
 def _b64(value: str, *, name: str) -> bytes:
+    """A courier private key in URL-safe base64; checked here, so that a mistyped key is a
+    one-line error at start and not a failure in the first job that needs it."""
+    from crypto.errors import CryptoError
+    from crypto.keys import PrivateKey
+
     text = value.strip()
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise ConfigError(f"{name} must be URL-safe base64") from None
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        PrivateKey.from_bytes(key)
+    except (binascii.Error, ValueError, CryptoError):
+        raise ConfigError(f"{name} must be a courier private key in URL-safe base64 "
+                          "(as `intake` writes to instance/courier_key)") from None
+    return key

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 import click
 from twilio.request_validator import RequestValidator
 
+from intake.cli_support import Text, friendly_errors
+from intake.edge import has_surrogate
 from intake.errors import ConfigError
 from intake.messaging.segments import count_segments
 from intake.settings import Settings
@@ -46,13 +48,30 @@ def describe(text: str) -> str:
     return f"[{counted.encoding}, {counted.units} units, {counted.segments} {plural}]"
 
 
+def _web_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--url``: an http(s) address with a host and a numeric port, in ASCII (urllib's)."""
+    if value is None:
+        return None
+    try:
+        parsed = urllib.parse.urlsplit(value)
+        port_ok = parsed.port != 0
+    except ValueError:  # "[" without "]", or a port that is not a number
+        parsed, port_ok = urllib.parse.urlsplit(""), False
+    if not (value.isascii() and parsed.scheme in ("http", "https") and parsed.hostname
+            and port_ok):
+        raise click.BadParameter("must be the server's address, like http://127.0.0.1:5000")
+    return value
+
+
 @click.command("sms-sim")
-@click.option("--url", default=None, help="Server base URL (default: INTAKE_PUBLIC_URL).")
+@click.option("--url", default=None, callback=_web_address,
+              help="Server base URL (default: INTAKE_PUBLIC_URL).")
 @click.option("--from", "sender", default="+60123456789", show_default=True,
-              help="The worker's number (E.164).")
-@click.option("--to", default="+60326000100", show_default=True,
+              type=Text(max_length=64), help="The worker's number (E.164).")
+@click.option("--to", default="+60326000100", show_default=True, type=Text(max_length=64),
               help="Our inbound number (see `intake demo`).")
 @click.option("--whatsapp", is_flag=True, help="Send as a WhatsApp user.")
+@friendly_errors
 def command(url: str | None, sender: str, to: str, whatsapp: bool) -> None:
     """Play a worker's phone: type messages, read the replies."""
     settings = Settings.from_env()
@@ -86,6 +105,10 @@ def _lines() -> Iterator[str]:
             line = input(PROMPT) if interactive else sys.stdin.readline()
         except EOFError:
             return
+        except UnicodeDecodeError:  # stdin decoded strictly
+            line = "\udcff"  # refused below, like a line decoded with surrogateescape
         if not interactive and line == "":
             return
+        if has_surrogate(line):
+            raise click.ClickException("a line of input is not valid UTF-8 text")
         yield line.rstrip("\n")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
-from intake.cli_support import database, friendly_errors, load_settings
+from intake.cli_support import Text, database, friendly_errors, load_settings
+
+NAME = Text(max_length=200)  # the desks.name and accounts.display_name columns
+EMAIL_CHARS = 254  # the accounts.email column
 
 
 @click.group("desk")
@@ -13,10 +16,12 @@ def desk_group() -> None:
 
 
 @desk_group.command("create")
-@click.option("--name", required=True, help="The desk's name (a union or NGO).")
-@click.option("--country", default=None, help="ISO country code the desk works in.")
+@click.option("--name", required=True, type=NAME, help="The desk's name (a union or NGO).")
+@click.option("--country", default=None, type=Text(max_length=2),
+              help="ISO country code the desk works in.")
 @click.option("--fallback", is_flag=True, help="Receive reports of workplaces no desk covers.")
 @click.option("--member", "members_", multiple=True, metavar="EMAIL=NAME",
+              type=Text(max_length=EMAIL_CHARS + 1 + 200),
               help="A first member (repeat; two are needed to vet anyone later).")
 @friendly_errors
 def desk_create(name: str, country: str | None, fallback: bool, members_: tuple[str, ...]) -> None:
@@ -30,14 +35,15 @@ def desk_create(name: str, country: str | None, fallback: bool, members_: tuple[
     from intake.install import ensure_install
     from intake.kdf import argon2_profile
 
-    pairs = [_member(text) for text in members_]
+    pairs = _members(members_)
+    country = _country(country)
     settings = load_settings()
     profile = argon2_profile(settings)
     printed: list[tuple[str, str | None]] = []
     with database(settings, migrate_embedded=True) as db, db.transaction() as session:
         ensure_install(session, settings)
-        created = create_desk(session, name=name.strip(), country=(country or "").upper() or None,
-                              profile=profile, is_fallback=fallback)
+        created = create_desk(session, name=name, country=country, profile=profile,
+                              is_fallback=fallback)
         for email, display in pairs:
             account = session.scalar(select(Account).where(Account.email == email))
             password = None
@@ -70,17 +76,45 @@ def desk_create(name: str, country: str | None, fallback: bool, members_: tuple[
         click.echo("Warning: with fewer than two members, nobody new can be approved.")
 
 
+def _members(texts: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = [_member(text) for text in texts]
+    emails = [email for email, _ in pairs]
+    for email in emails:
+        if emails.count(email) > 1:
+            raise click.BadParameter(f"{email} is given twice", param_hint="'--member'")
+    return pairs
+
+
 def _member(text: str) -> tuple[str, str]:
     email, _, display = text.partition("=")
     email = email.strip().lower()
+    display = display.strip() or email.split("@")[0]
     if "@" not in email:
-        raise click.BadParameter(f"{text!r} is not EMAIL=NAME", param_hint="--member")
-    return email, display.strip() or email.split("@")[0]
+        raise click.BadParameter(f"{text!r} is not EMAIL=NAME", param_hint="'--member'")
+    if len(email) > EMAIL_CHARS:  # checked once lower-cased: "İ" becomes two characters
+        raise click.BadParameter(f"an e-mail address can have at most {EMAIL_CHARS} "
+                                 "characters", param_hint="'--member'")
+    if len(display) > NAME.max_length:
+        raise click.BadParameter(f"a name can have at most {NAME.max_length} characters",
+                                 param_hint="'--member'")
+    return email, display
+
+
+def _country(text: str | None) -> str | None:
+    from intake.supplychain.imports import COUNTRY_CODES
+
+    if text is None:
+        return None
+    if text.upper() not in COUNTRY_CODES:
+        raise click.BadParameter(f"{text!r} is not an ISO 3166-1 country code (MY, MX, VN)",
+                                 param_hint="'--country'")
+    return text.upper()
 
 
 @desk_group.command("recover")
-@click.option("--name", required=True, help="The desk's name.")
-@click.option("--member", "email", required=True, help="E-mail of the account to give access.")
+@click.option("--name", required=True, type=NAME, help="The desk's name.")
+@click.option("--member", "email", required=True, type=Text(max_length=EMAIL_CHARS),
+              help="E-mail of the account to give access.")
 @friendly_errors
 def desk_recover(name: str, email: str) -> None:
     """Restore access to a desk from its recovery secret (read from the terminal)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from intake.cli_support import database, friendly_errors, load_settings
+from intake.cli_support import Text, database, friendly_errors, load_settings
 
 
 @click.group("backup")
@@ -19,7 +19,7 @@ def backup_group() -> None:
 
 @backup_group.command("create")
 @click.option("--recipient", "recipients", multiple=True, envvar="INTAKE_BACKUP_RECIPIENT",
-              metavar="AGE1...",
+              metavar="AGE1...", type=Text(max_length=1000),
               help="Offline backup public key (repeat for several; default: the "
                    "space-separated keys in INTAKE_BACKUP_RECIPIENT).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),

@@ -6,7 +6,9 @@ import datetime as dt
 
 import click
 
-from intake.cli_support import database, friendly_errors, load_settings
+from intake.cli_support import Text, database, friendly_errors, load_settings
+
+EARLIEST_TODAY = dt.date(2000, 1, 1)  # far enough from year 1 to count periods back
 
 
 @click.group("retention")
@@ -32,6 +34,8 @@ def retention_run(today_: dt.datetime | None) -> None:
     """Delete every number and report that is due now; print how many."""
     from intake.retention.service import run
 
+    if today_ is not None and today_.date() < EARLIEST_TODAY:
+        raise click.BadParameter(f"must be {EARLIEST_TODAY} or later", param_hint="'--today'")
     settings = load_settings()
     today = today_.date() if today_ else dt.datetime.now(dt.UTC).date()
     with database(settings, migrate_embedded=True) as db:
@@ -41,7 +45,8 @@ def retention_run(today_: dt.datetime | None) -> None:
 
 
 @retention_group.command("set")
-@click.option("--desk", "desk_name", required=True, help="The desk's name.")
+@click.option("--desk", "desk_name", required=True, type=Text(max_length=200),
+              help="The desk's name.")
 @click.option("--days", required=True, type=int,
               help="Keep the desk's reports this many days after their last activity "
                    "(30 to 36500).")
@@ -52,7 +57,7 @@ def retention_set(desk_name: str, days: int) -> None:
 
     settings = load_settings()
     with database(settings, migrate_embedded=True) as db, db.transaction() as session:
-        desk = set_desk_retention(session, desk_name=desk_name.strip(), days=days)
+        desk = set_desk_retention(session, desk_name=desk_name, days=days)
         click.echo(f"{desk.name}: reports kept {desk.retention_days} days after last activity")
 
 

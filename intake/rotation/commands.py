@@ -105,15 +105,21 @@ def rotate_secret_key_command(new_value_file: Path | None) -> None:
     """New INTAKE_SECRET_KEY: TOTP secrets and buyers' webhook secrets are re-sealed (apps
     and endpoints keep working); every session is deleted, so everyone signs in again;
     forms opened before are refused once (CSRF)."""
+    from crypto.errors import CryptoError
+    from intake.errors import ConfigError
     from intake.rotation.secret_key import end_sessions, rotate_secret_key
 
     settings = load_settings()
     target = storage.target_for("INTAKE_SECRET_KEY", env=os.environ,
                                 instance=settings.instance_path, new_value_file=new_value_file)
     new = secrets.token_bytes(SECRET_BYTES)
-    with _staged(target, new), database(settings, migrate_embedded=True) as db, \
-            db.transaction() as session:
-        result = rotate_secret_key(session, old=settings.secret_key, new=new)
+    try:
+        with _staged(target, new), database(settings, migrate_embedded=True) as db, \
+                db.transaction() as session:
+            result = rotate_secret_key(session, old=settings.secret_key, new=new)
+    except CryptoError:
+        raise ConfigError("INTAKE_SECRET_KEY does not open the secrets sealed in the database: "
+                          "it is not this install's current key; nothing was changed") from None
     ended = end_sessions(redis_url=settings.redis_url, instance=settings.instance_path)
     click.echo(f"TOTP secrets re-sealed: {result.accounts}; webhook secrets re-sealed: "
                f"{result.webhooks}; sessions ended: {ended}")

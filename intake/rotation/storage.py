@@ -56,7 +56,10 @@ def stage(target: Target, value: bytes) -> None:
     """Write the new value where it waits until the database has committed."""
     if target.staged.exists():
         raise ConfigError(f"{target.staged} exists already; move it away first")
-    write_private_file(target.staged, encode(value))
+    try:
+        write_private_file(target.staged, encode(value))
+    except OSError as exc:  # a missing folder, no permission, a read-only file system
+        raise ConfigError(f"cannot write {target.staged}: {exc.strerror or exc}") from None
 
 
 def commit(target: Target) -> None:

@@ -165,3 +165,62 @@ def test_postgres_is_never_migrated_behind_the_operators_back(tmp_path: Path) ->
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("INTAKE_SMTP_URL", "smtp://[::1"),
+    ("INTAKE_CONTACT_RETENTION_DAYS", "²"),
+    ("INTAKE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:notaport/intake"),
+])
+def test_a_malformed_setting_gives_one_line_not_a_traceback(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    result = run_intake(["retention", "show"],
+                        {"INTAKE_INSTANCE": str(tmp_path / "i"), name: value})
+    assert_one_line_error(result, name, status=1)
+
+
+def test_a_courier_key_file_that_is_not_text_gives_one_line(tmp_path: Path) -> None:
+    key_file = tmp_path / "courier.key"
+    key_file.write_bytes(b"\xff\xfe\x00binary")
+    result = run_intake(["db", "upgrade"], {"INTAKE_INSTANCE": str(tmp_path / "i"),
+                                            "INTAKE_COURIER_KEY_FILE": str(key_file)})
+    assert_one_line_error(result, "INTAKE_COURIER_KEY", status=1)
+
+
+def test_a_mistyped_courier_key_gives_one_line(tmp_path: Path) -> None:
+    result = run_intake(["db", "upgrade"], {"INTAKE_INSTANCE": str(tmp_path / "i"),
+                                            "INTAKE_COURIER_KEY": "A" * 43})
+    assert_one_line_error(result, "INTAKE_COURIER_KEY", status=1)
+
+
+@pytest.mark.parametrize("port", ["-1", "0", "65536", "99999"])
+def test_serve_refuses_a_port_out_of_range(tmp_path: Path, port: str) -> None:
+    result = run_intake(["serve", "--port", port], {"INTAKE_INSTANCE": str(tmp_path / "i")})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--port'" in result.stderr
+
+
+def test_serve_refuses_a_host_that_is_not_utf8(tmp_path: Path) -> None:
+    result = run_intake(["serve", "--host", "\udcff", "--port", "5999"],
+                        {"INTAKE_INSTANCE": str(tmp_path / "i")})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--host'" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["worker", "--burst"], ["alerts", "deliver"]])
+def test_unreachable_redis_gives_one_line_and_exit_1(
+    cli_env: dict[str, str], command: list[str]
+) -> None:
+    result = run_intake(command, {**cli_env, "INTAKE_REDIS_URL": "redis://127.0.0.1:1/8"})
+    assert_one_line_error(result, "cannot reach Redis", "INTAKE_REDIS_URL", status=1)
+
+
+@pytest.mark.parametrize("damage", [b"\xff\xfe not text", b"{not json", b"[]", b"{}"])
+def test_demo_with_a_damaged_logins_file_gives_one_line(
+    cli_env: dict[str, str], damage: bytes
+) -> None:
+    assert run_intake(["demo"], cli_env).returncode == 0
+    (Path(cli_env["INTAKE_INSTANCE"]) / "demo-logins.json").write_bytes(damage)
+    result = run_intake(["demo"], cli_env)
+    assert_one_line_error(result, "demo-logins.json", status=1)

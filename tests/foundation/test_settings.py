@@ -80,3 +80,35 @@ def test_instance_whose_parent_is_missing_is_refused_and_nothing_is_created(
     with pytest.raises(ConfigError, match="INTAKE_INSTANCE"):
         Settings.from_env({"INTAKE_INSTANCE": str(target)})
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("INTAKE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:notaport/intake"),
+    ("INTAKE_SMTP_URL", "smtp://[::1"),
+    ("INTAKE_ONION_URL", "http://[x"),
+    ("INTAKE_CONTACT_RETENTION_DAYS", "²"),
+    ("INTAKE_REDIS_URL", "redis://127.0.0.1:6379/notadb"),
+    ("INTAKE_REDIS_URL", "redis://127.0.0.1:notaport/0"),
+    ("INTAKE_PUBLIC_URL", "http://[::1"),
+    ("INTAKE_PUBLIC_URL", "127.0.0.1:5000"),
+    ("INTAKE_COURIER_KEY", "!!!"),
+    ("INTAKE_COURIER_KEY", "A" * 43),
+])
+def test_a_malformed_value_is_refused_naming_its_variable(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name) as caught:
+        Settings.from_env(env(tmp_path, **{name: value}))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_courier_key_file_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "courier.key"
+    key_file.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigError, match="INTAKE_COURIER_KEY"):
+        Settings.from_env(env(tmp_path, INTAKE_COURIER_KEY_FILE=str(key_file)))
+
+
+def test_a_redis_url_naming_its_database_is_kept(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path, INTAKE_REDIS_URL="redis://127.0.0.1:6379/8"))
+    assert settings.redis_url == "redis://127.0.0.1:6379/8"

@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from intake.audit.models import AuditEvent
 from intake.db import make_engine
-from intake.models import Membership, MembershipStatus
+from intake.models import Desk, Membership, MembershipStatus
 from tests.commands import INTAKE, run_intake
 from tests.conftest import wipe
 
@@ -92,3 +92,64 @@ def test_audit_verify_finds_a_tampered_event(
     broken = run_intake(["audit", "verify"], cli_env)
     assert broken.returncode == 1
     assert f"BROKEN at event {first}" in broken.stderr
+
+
+def desks_stored(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(Desk)).scalar_one())
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], option: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"Invalid value for '{option}'" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["", "   ", "D" * 201, "Desk\udcff", "Desk\x01"])
+def test_desk_create_refuses_a_bad_name_and_stores_nothing(
+    cli_env: dict[str, str], migrated_engine: Engine, name: str
+) -> None:
+    result = run_intake(["desk", "create", "--name", name], cli_env)
+    assert_refused(result, "--name")
+    assert desks_stored(migrated_engine) == 0
+
+
+@pytest.mark.parametrize("country", ["Malaysia", "XX", "\udcff"])
+def test_desk_create_refuses_a_country_that_is_not_an_iso_code(
+    cli_env: dict[str, str], migrated_engine: Engine, country: str
+) -> None:
+    result = run_intake(["desk", "create", "--name", "Union Desk", "--country", country],
+                        cli_env)
+    assert_refused(result, "--country")
+    assert desks_stored(migrated_engine) == 0
+
+
+@pytest.mark.parametrize("members", [
+    ["a" * 250 + "@x.org=Ann"],
+    ["ann@x.org=" + "N" * 201],
+    ["ann\udcff@x.org=Ann"],
+    ["ann@x.org=Ann", "ANN@x.org=Ann again"],
+])
+def test_desk_create_refuses_a_bad_member_and_stores_nothing(
+    cli_env: dict[str, str], migrated_engine: Engine, members: list[str]
+) -> None:
+    options = [part for member in members for part in ("--member", member)]
+    result = run_intake(["desk", "create", "--name", "Union Desk", *options], cli_env)
+    assert_refused(result, "--member")
+    assert desks_stored(migrated_engine) == 0
+
+
+@pytest.mark.parametrize(("option", "value"), [("--name", "Union\udcff"),
+                                               ("--member", "ann\udcff@union.example")])
+def test_desk_recover_refuses_an_argument_that_is_not_utf8(
+    cli_env: dict[str, str], option: str, value: str
+) -> None:
+    import os
+
+    arguments = {"--name": "Union Desk", "--member": "ann@union.example", option: value}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
+    result = subprocess.run(
+        [*INTAKE, "desk", "recover", *(p for pair in arguments.items() for p in pair)],
+        input="AAAA-BBBB\n", env={**base, **cli_env}, capture_output=True, text=True,
+        timeout=120)
+    assert_refused(result, option)

@@ -498,6 +498,16 @@ def test_command_never_overwrites_an_archive(
     assert path.read_bytes() == b"yesterday's backup"
 
 
+def test_command_refuses_a_recipient_that_is_not_utf8(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_intake(["backup", "create", "--recipient", "age1\udcff", "-o",
+                         str(tmp_path / "x.age")], cli_env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--recipient'" in result.stderr
+    assert not (tmp_path / "x.age").exists()
+
+
 @pytest.mark.parametrize("problem", ["unreadable file", "wrong identity", "altered archive",
                                      "non-empty target", "bad identity file"])
 def test_command_failures_are_one_line_and_exit_1(

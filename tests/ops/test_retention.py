@@ -397,3 +397,16 @@ def test_contact_retention_days_come_from_the_environment_and_are_checked(
     environ["INTAKE_CONTACT_RETENTION_DAYS"] = "0"
     with pytest.raises(ConfigError, match="INTAKE_CONTACT_RETENTION_DAYS"):
         Settings.from_env(environ)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1899-12-31"])
+def test_command_refuses_a_today_before_2000(cli_env: dict[str, str], day: str) -> None:
+    result = run_intake(["retention", "run", "--today", day], cli_env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--today'" in result.stderr
+
+
+def test_command_refuses_a_desk_name_that_is_not_utf8(cli_env: dict[str, str]) -> None:
+    result = run_intake(["retention", "set", "--desk", "Desk\udcff", "--days", "365"], cli_env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--desk'" in result.stderr

@@ -40,7 +40,7 @@ from intake.rotation.pepper import RotationRefused, rotate_pepper
 from intake.rotation.secret_key import end_sessions, rotate_secret_key
 from intake.settings import Settings
 from intake.supplychain.models import BuyerOrg
-from tests.commands import run_intake
+from tests.commands import assert_one_line_error, run_intake
 from tests.conftest import wipe
 from tests.monitor.conftest import Browser, DeskWorld, browser, desks
 from tests.sms.conftest import (
@@ -346,3 +346,31 @@ def test_a_pepper_listed_as_both_current_and_retired_keeps_the_opt_out(
                          retired=(settings.pepper,))
     with database(app).transaction() as session:
         assert list(session.scalars(select(OptOut.sender_tag))) == [tag]
+
+
+@pytest.mark.parametrize("secret", ["pepper", "courier", "secret-key"])
+def test_a_new_value_file_in_a_missing_folder_gives_one_line_and_changes_nothing(
+        cli_env: dict[str, str], tmp_path: Path, secret: str) -> None:
+    assert run_intake(["db", "upgrade"], cli_env).returncode == 0
+    before = Settings.from_env(cli_env)
+    result = run_intake(["secrets", "rotate", secret, "--new-value-file",
+                         str(tmp_path / "missing" / "new-value")], cli_env)
+    assert_one_line_error(result, "missing", status=1)
+    after = Settings.from_env(cli_env)
+    assert (after.pepper, after.courier_key, after.secret_key) == (
+        before.pepper, before.courier_key, before.secret_key)
+    assert after.retired_peppers == ()
+
+
+def test_secret_key_rotation_with_a_key_that_is_not_the_installs_gives_one_line(
+        cli_env: dict[str, str], tmp_path: Path) -> None:
+    created = run_intake(["desk", "create", "--name", "Union Desk",
+                          "--member", "ann@union.example=Ann"], cli_env)
+    assert created.returncode == 0, created.stderr
+    target = tmp_path / "new-secret-key"
+    result = run_intake(["secrets", "rotate", "secret-key", "--new-value-file", str(target)],
+                        {**cli_env, "INTAKE_SECRET_KEY": secrets.token_hex(32)})
+    assert_one_line_error(result, "INTAKE_SECRET_KEY", status=1)
+    assert not target.exists()
+    again = run_intake(["secrets", "rotate", "secret-key"], cli_env)  # the right key still works
+    assert again.returncode == 0, again.stderr

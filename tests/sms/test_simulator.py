@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -51,3 +52,38 @@ def test_simulator_with_the_wrong_token_says_so(sms_app: Flask, sms_settings: Se
         )
     assert result.returncode == 1
     assert "403" in result.stderr and "Traceback" not in result.stderr
+
+
+def simulate(arguments: list[str], tmp_path: Path, stdin: bytes = b"hello\n",
+             **extra: str) -> subprocess.CompletedProcess[bytes]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
+    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"), **extra)
+    return subprocess.run([sys.executable, "-m", "intake.cli", "sms-sim", *arguments],
+                          input=stdin, env=environ, capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "http://[::1", "http://127.0.0.1:notaport",
+                                 "ftp://127.0.0.1:1", "http://127.0.0.1:1/\udcff"])
+def test_simulator_refuses_a_url_that_is_not_a_web_address(tmp_path: Path, url: str) -> None:
+    result = simulate(["--url", url], tmp_path)
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
+    assert b"Invalid value for '--url'" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_simulator_refuses_a_number_that_is_not_utf8(tmp_path: Path, option: str) -> None:
+    result = simulate(["--url", "http://127.0.0.1:1", option, "+60\udcff"], tmp_path)
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
+    assert f"Invalid value for '{option}'".encode() in result.stderr
+
+
+def test_simulator_refuses_a_line_that_is_not_utf8(tmp_path: Path) -> None:
+    result = simulate(["--url", "http://127.0.0.1:1"], tmp_path, stdin=b"\xff\xfe hello\n")
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert b"not valid UTF-8" in result.stderr
+
+
+def test_simulator_with_a_malformed_setting_gives_one_line(tmp_path: Path) -> None:
+    result = simulate([], tmp_path, INTAKE_PUBLIC_URL="http://[::1")
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert b"INTAKE_PUBLIC_URL" in result.stderr
