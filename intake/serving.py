@@ -34,7 +34,7 @@ def worker_count(environ: Mapping[str, str], *, cpus: int | None) -> int:
     for name in ("INTAKE_WORKERS", "WEB_CONCURRENCY"):
         raw = environ.get(name)
         if raw:
-            if not raw.isdigit() or int(raw) < 1:
+            if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # not "²"
                 raise ConfigError(f"{name} must be a whole number of worker processes (1 or more)")
             return int(raw)
     return min(2 * (cpus or 1) + 1, MAX_WORKERS)

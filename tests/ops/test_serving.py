@@ -101,11 +101,12 @@ def test_workers_can_be_set_by_the_environment() -> None:
     assert worker_count({"WEB_CONCURRENCY": "5"}, cpus=1) == 5
 
 
-def test_a_bad_worker_count_is_a_config_error() -> None:
+@pytest.mark.parametrize("value", ["many", "0", "²"])  # "²" passes str.isdigit
+def test_a_bad_worker_count_is_a_config_error(value: str) -> None:
     from intake.errors import ConfigError
 
     with pytest.raises(ConfigError, match="INTAKE_WORKERS"):
-        worker_count({"INTAKE_WORKERS": "many"}, cpus=2)
+        worker_count({"INTAKE_WORKERS": value}, cpus=2)
 
 
 def test_the_default_bind_is_loopback_only() -> None:
