@@ -30,7 +30,7 @@ from intake.install import COURIER_PUBLIC_KEY, courier_public_key
 from intake.reports.models import Author, ReportMessage
 from intake.reports.service import contact_context, message_context
 from intake.rotation.batches import reports_with_numbers
-from intake.rotation.pepper import RotationRefused
+from intake.rotation.pepper import FOREIGN_COURIER, RotationRefused
 
 BATCH = 200
 
@@ -46,9 +46,7 @@ def rotate_courier(session: Session, *, old: PrivateKey, new: PrivateKey,
     """Re-seal everything sealed to ``old`` for ``new`` (in the caller's transaction)."""
     recorded = courier_public_key(session)
     if recorded is None or recorded.to_bytes() != old.public_key().to_bytes():
-        raise RotationRefused(
-            "INTAKE_COURIER_KEY here is not the courier key this database uses: run the "
-            "rotation where `intake worker` runs, with its key")
+        raise RotationRefused(FOREIGN_COURIER)
     if new.public_key().to_bytes() == recorded.to_bytes():
         raise RotationRefused("the new courier key is the old one")
     numbers = _reseal_numbers(session, old=old, new=new, batch=batch)

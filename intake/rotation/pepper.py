@@ -28,6 +28,7 @@ from crypto.keys import PrivateKey
 from crypto.pseudonyms import sender_tag
 from intake.audit.service import record
 from intake.errors import IntakeError
+from intake.install import courier_public_key
 from intake.messaging.models import Conversation, OptOut, OutboundMessage, OutboundStatus
 from intake.reports.models import Report
 from intake.reports.service import contact_context
@@ -38,6 +39,10 @@ BATCH = 500
 
 class RotationRefused(IntakeError):
     """A rotation that would lose data or cannot run here (say which key is missing)."""
+
+
+FOREIGN_COURIER = ("INTAKE_COURIER_KEY here is not the courier key this database uses: run "
+                   "the rotation where `intake worker` runs, with its key")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,10 @@ def rotate_pepper(session: Session, *, old: bytes, new: bytes, courier: PrivateK
         raise RotationRefused(
             "sealed numbers exist and INTAKE_COURIER_KEY is not set here: run the rotation "
             "where `intake worker` runs (it holds the courier key)")
+    recorded = courier_public_key(session)
+    if courier is not None and recorded is not None \
+            and recorded.to_bytes() != courier.public_key().to_bytes():
+        raise RotationRefused(FOREIGN_COURIER)
     moved, dropped = _move_conversations(session, old=old, new=new, courier=courier)
     opt_moved, forgotten = _sweep_numbers(session, old=old, new=new, courier=courier,
                                           batch=batch)

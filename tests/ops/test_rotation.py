@@ -183,6 +183,15 @@ def test_pepper_rotation_refuses_to_run_without_the_courier_key_when_numbers_exi
                       courier=None)
 
 
+def test_pepper_rotation_refuses_a_courier_key_that_is_not_the_installs(
+        phone: Phone, sms_world: object, sms_app: Flask, sms_settings: Settings) -> None:
+    """It opens sealed numbers with the key: a wrong one was a CryptoError half-way."""
+    report_by_sms(phone, consent=True)
+    with database(sms_app).transaction() as session, pytest.raises(RotationRefused):
+        rotate_pepper(session, old=sms_settings.pepper, new=secrets.token_bytes(32),
+                      courier=PrivateKey.generate())
+
+
 # --- courier ----------------------------------------------------------------------------------
 
 
