@@ -72,7 +72,8 @@ def backup_restore(archive: str, identity: str) -> None:
         if archive == "-" else None
     try:
         manifest = service.restore(settings.database_url, instance=settings.instance_path,
-                                   archive=spooled or Path(archive), identities=identities)
+                                   archive=spooled or Path(archive), identities=identities,
+                                   shown="standard input" if spooled else None)
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)

@@ -142,15 +142,18 @@ class _Target(Protocol):
     def abort(self) -> None: ...
 
 
-def verify(archive: Path, *, identities: list[Any]) -> Manifest:
-    """Decrypt and check the whole archive without writing anything anywhere."""
-    return _decrypt(archive, identities=identities, on_payload=lambda _data: None)
+def verify(archive: Path, *, identities: list[Any], shown: str | None = None) -> Manifest:
+    """Decrypt and check the whole archive without writing anything anywhere. ``shown``:
+    how messages name the archive, if not by its path (standard input, spooled)."""
+    return _decrypt(archive, identities=identities, on_payload=lambda _data: None,
+                    shown=shown)
 
 
-def restore(database_url: str, *, instance: Path, archive: Path, identities: list[Any]) -> Manifest:
+def restore(database_url: str, *, instance: Path, archive: Path, identities: list[Any],
+            shown: str | None = None) -> Manifest:
     """Verify ``archive``, then restore it into the empty database at ``database_url``."""
     databases.ensure_empty(database_url)
-    manifest = verify(archive, identities=identities)
+    manifest = verify(archive, identities=identities, shown=shown)
     check_matches(manifest, database_url)
     target: _Target
     if manifest.database == "postgresql":
@@ -158,7 +161,8 @@ def restore(database_url: str, *, instance: Path, archive: Path, identities: lis
     else:
         target = databases.SqliteRestore(database_url)
     try:
-        second = _decrypt(archive, identities=identities, on_payload=target.write)
+        second = _decrypt(archive, identities=identities, on_payload=target.write,
+                          shown=shown)
         if second != manifest:
             raise ArchiveDamaged("the backup file changed while it was being restored")
     except BaseException:
@@ -185,9 +189,10 @@ def check_matches(manifest: Manifest, database_url: str) -> None:
         )
 
 
-def _decrypt(archive: Path, *, identities: list[Any],
-             on_payload: Callable[[bytes], None]) -> Manifest:
+def _decrypt(archive: Path, *, identities: list[Any], on_payload: Callable[[bytes], None],
+             shown: str | None = None) -> Manifest:
     reader = ArchiveReader(on_payload)
+    name = shown or str(archive)
     try:
         with archive.open("rb") as source:
             pyrage.decrypt_io(source, reader, identities)
@@ -197,15 +202,15 @@ def _decrypt(archive: Path, *, identities: list[Any],
                 "the identity file does not open this backup (it was encrypted to another key, "
                 "or the recipient lines of its header are damaged)"
             ) from None
-        raise ArchiveDamaged(f"{archive} is not an age-encrypted backup, or its header is "
+        raise ArchiveDamaged(f"{name} is not an age-encrypted backup, or its header is "
                              "damaged") from None
     except OSError as exc:
         if reader.error is not None:
             raise reader.error from None
         if exc.errno is None:  # age's STREAM authentication failed (altered or cut short)
-            raise ArchiveDamaged(f"{archive} is damaged or was altered after it was written "
+            raise ArchiveDamaged(f"{name} is damaged or was altered after it was written "
                                  "(age authentication failed)") from None
-        raise BackupError(f"cannot read the backup file {archive}: {exc.strerror}") from None
+        raise BackupError(f"cannot read the backup file {name}: {exc.strerror}") from None
     if reader.error is not None:
         raise reader.error
     return reader.finish()

@@ -233,6 +233,21 @@ def test_restore_reads_an_archive_from_standard_input(
     assert opened_reports(target_url, world.desk) == world.reports
 
 
+@pytest.mark.parametrize("given", [b"", b"not a backup at all"])
+def test_restore_from_standard_input_names_it_when_it_is_no_backup(
+    settings: Settings, key: Key, tmp_path: Path, target_url: str, given: bytes
+) -> None:
+    """Not the temporary file it was copied into, which the user never saw."""
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(given)
+    environ = {"INTAKE_INSTANCE": str(settings.instance_path), "INTAKE_DATABASE_URL": target_url}
+    with garbage.open("rb") as stdin:
+        result = run_intake(["backup", "restore", "-", "--identity", str(key.identity)],
+                            environ, stdin=stdin)
+    assert_one_line_error(result, "standard input is not an age-encrypted backup", status=1)
+    assert str(settings.instance_path) not in result.stderr
+
+
 # --- what the archive is --------------------------------------------------------------------
 
 
