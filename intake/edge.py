@@ -1,6 +1,7 @@
 """Checks every request passes before any view (DESIGN 8): no NUL character in a query or
 form field. No text a person types contains one, and PostgreSQL cannot store it, so it is
-refused at the edge with a 400 instead of failing deep inside a transaction."""
+refused at the edge with a 400 instead of failing deep inside a transaction. A query string
+must be UTF-8: Werkzeug raises on any other bytes when a view first reads ``request.args``."""
 
 from __future__ import annotations
 
@@ -27,11 +28,22 @@ def _has_nul() -> bool:
                for field in fields for key, values in field.lists())
 
 
+def _query_not_utf8() -> bool:
+    raw = request.query_string
+    if raw.isascii():  # most requests: nothing to decode
+        return False
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def register_edge_checks(app: Flask) -> None:
     @app.before_request
     @every_request
-    def _refuse_nul() -> None:
-        if _has_nul():
+    def _refuse_unreadable_text() -> None:
+        if _query_not_utf8() or _has_nul():
             abort(400)
 
 

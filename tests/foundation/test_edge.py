@@ -31,3 +31,21 @@ def test_text_that_only_looks_like_a_nul_passes(client: FlaskClient, body: bytes
     response = client.post("/twilio/sms", data=body,
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 403  # on to the view, which wants a signature
+
+
+# Werkzeug raises UnicodeDecodeError on the first ``request.args`` of such a query: it was a
+# 500 on every page that reads one (the sign-in page, the worker's report page, the queue).
+@pytest.mark.parametrize("path", ["/monitor/login", "/healthz", "/api/v1/queue"])
+def test_a_query_that_is_not_utf8_is_refused(client: FlaskClient, path: str) -> None:
+    response = client.get(path, environ_overrides={"QUERY_STRING": "next=\xff\xfe"})
+    assert response.status_code == 400
+
+
+def test_a_worker_page_refuses_it_in_the_workers_language(client: FlaskClient) -> None:
+    response = client.get("/es/report", environ_overrides={"QUERY_STRING": "q=\xff"})
+    assert response.status_code == 400
+    assert 'lang="es"' in response.get_data(as_text=True)
+
+
+def test_a_percent_encoded_byte_that_is_not_utf8_passes(client: FlaskClient) -> None:
+    assert client.get("/monitor/login?next=%FF").status_code == 200
