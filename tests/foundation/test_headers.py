@@ -11,7 +11,7 @@ from werkzeug.routing import Rule
 
 from intake.headers import BASELINE, DESK_BLUEPRINTS, DESK_CSP, HSTS
 
-ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
+ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <int(max=...):name> too
 SAMPLE = {"int": "1", None: "x", "string": "x", "path": "x"}
 
 
