@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -144,8 +145,6 @@ def test_desk_create_refuses_a_bad_member_and_stores_nothing(
 def test_desk_recover_refuses_an_argument_that_is_not_utf8(
     cli_env: dict[str, str], option: str, value: str
 ) -> None:
-    import os
-
     arguments = {"--name": "Union Desk", "--member": "ann@union.example", option: value}
     base = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
     result = subprocess.run(
