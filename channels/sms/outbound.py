@@ -6,25 +6,28 @@ courier key, and carry ids only in their payloads.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from crypto.envelope import open_sealed
 from crypto.keys import PrivateKey
 from crypto.pseudonyms import sender_tag
 from intake.accounts.models import SmsNumber
+from intake.cases.models import Case, CaseReport
 from intake.errors import ConfigError
 from intake.ext import database_of, settings_of
 from intake.jobs import coalesced_started
 from intake.messaging.conversation import await_verdict
 from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDeletion
-from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, count
+from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, SEND_TEXT_JOB, count
+from intake.remedy.models import WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND, question_text
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import contact_context, message_context
@@ -33,6 +36,7 @@ from intake.supplychain.models import Facility
 
 DELETED_COUNTER = "twilio_inbound_deleted"
 NOT_FOUND = 404
+log = logging.getLogger("intake.sms")
 
 
 def twilio_client() -> Client:
@@ -126,7 +130,8 @@ def _send(outbound_id: uuid.UUID) -> None:
 
 def _claim(outbound_id: uuid.UUID) -> _Text | None:
     """Mark the text SENDING (committed) and open what sending it needs; None if there is
-    nothing to send (already sent, cancelled, opted out, or its report or number is gone)."""
+    nothing to send (already sent, cancelled, opted out, its report or number is gone, or a
+    verdict question no longer asked)."""
     settings = settings_of()
     with database_of().transaction() as session:
         outbound = session.get(OutboundMessage, outbound_id, with_for_update=True)
@@ -139,6 +144,10 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
         if report is None or report.contact_sealed is None or (
                 message is None and not asks_verdict):
             outbound.status = OutboundStatus.FAILED
+            return None
+        if asks_verdict and not _verdict_wanted(session, report.id):
+            outbound.status = OutboundStatus.FAILED
+            log.info("text not sent", extra={"job": SEND_TEXT_JOB, "event": "verdict_not_wanted"})
             return None
         courier = _courier()
         number = open_sealed(report.contact_sealed, courier,
@@ -159,6 +168,17 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
                      outbound.created_at, resumed, outbound.attempts)
 
 
+def _verdict_wanted(session: Session, report_id: uuid.UUID) -> bool:
+    """Is the report still in a case whose workers were asked, and its worker yet to answer?
+    Since the desk asked, the report may have left the case (an answer would be refused) or
+    its worker may have answered on the follow-up page."""
+    asking = session.scalar(select(Case.id).join(CaseReport, CaseReport.case_id == Case.id)
+                            .where(CaseReport.report_id == report_id,
+                                   Case.verdict_requested_on.is_not(None)).limit(1))
+    return asking is not None and session.scalar(select(WorkerVerdict.id).where(
+        WorkerVerdict.case_id == asking, WorkerVerdict.report_id == report_id).limit(1)) is None
+
+
 RECENT_AT_TWILIO = 50  # texts to one number looked through when an attempt is resumed
 
 
@@ -167,8 +187,11 @@ def _found_at_twilio(session: Session, client: Client, text: _Text) -> str | Non
     number, created since it was queued, with the same words, and not recorded as another
     of our texts (two identical replies to one worker stay two)."""
     since = text.queued_at - dt.timedelta(minutes=1)
-    candidates = [m.sid for m in client.messages.list(to=text.number, from_=text.sender,
-                                                      limit=RECENT_AT_TWILIO)
+    try:
+        listed = client.messages.list(to=text.number, from_=text.sender, limit=RECENT_AT_TWILIO)
+    except (TwilioException, OSError):  # its message may quote the URL, which holds the number
+        raise RuntimeError("Twilio's list of recent texts could not be read") from None
+    candidates = [m.sid for m in listed
                   if m.body == text.body and (m.date_created is None or m.date_created >= since)]
     if not candidates:
         return None
