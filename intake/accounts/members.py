@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
@@ -26,6 +27,7 @@ from intake.errors import IntakeError
 
 APPROVALS_NEEDED = 2
 MAX_EMAIL_CHARS = 254  # the accounts.email column
+ALREADY_INVITED = "that person is already a member or invited"
 
 
 class MembershipError(IntakeError):
@@ -70,23 +72,21 @@ def invite(
     email = email.strip().lower()
     if len(email) > MAX_EMAIL_CHARS:  # checked once lower-cased: "İ" becomes two characters
         raise MembershipError(f"an e-mail address can have at most {MAX_EMAIL_CHARS} characters")
-    account = session.scalar(select(Account).where(Account.email == email))
-    created = None
-    if account is None:
-        created = create_account(
-            session, email=email, display_name=display_name, role=Role.MONITOR,
-            secret_key=secret_key, profile=profile, status=AccountStatus.ACTIVE,
-        )
-        account = created.account
-    elif account.role is not Role.MONITOR:
+    account, created = _invitee(session, email=email, display_name=display_name,
+                                secret_key=secret_key, profile=profile)
+    if account.role is not Role.MONITOR:
         raise MembershipError("that address belongs to an account that is not a monitor")
     existing = session.scalar(select(Membership).where(
         Membership.desk_id == desk.id, Membership.account_id == account.id))
     if existing is not None and existing.status is not MembershipStatus.REMOVED:
-        raise MembershipError("that person is already a member or invited")
+        raise MembershipError(ALREADY_INVITED)
     if existing is None:
         existing = Membership(desk_id=desk.id, account_id=account.id)
-        session.add(existing)
+        try:
+            with session.begin_nested():
+                session.add(existing)
+        except IntegrityError:  # another member invited them at the same moment
+            raise MembershipError(ALREADY_INVITED) from None
     existing.status = MembershipStatus.PENDING
     existing.wrapped_desk_key = None
     existing.invited_by_id = invited_by.id
@@ -96,6 +96,33 @@ def invite(
     record(session, "member.invite", actor_id=invited_by.id, desk_id=desk.id,
            object_type="account", object_id=account.id)
     return Invitation(membership=existing, new_account=created)
+
+
+def _lock(session: Session, membership: Membership) -> None:
+    """Read the membership again, locked until commit: two approvals at the same moment (a
+    double click, two members) or an approval and a removal are then decided one after the
+    other, each on what the other did, never both on the same stale state."""
+    session.refresh(membership, with_for_update=True)
+
+
+def _invitee(session: Session, *, email: str, display_name: str, secret_key: bytes,
+             profile: Argon2Profile) -> tuple[Account, NewAccount | None]:
+    """The account of the address, made now if there is none (returned as new too)."""
+    account = session.scalar(select(Account).where(Account.email == email))
+    if account is not None:
+        return account, None
+    try:
+        with session.begin_nested():
+            created = create_account(
+                session, email=email, display_name=display_name, role=Role.MONITOR,
+                secret_key=secret_key, profile=profile, status=AccountStatus.ACTIVE,
+            )
+    except IntegrityError:  # made at the same moment by another invitation (any desk's)
+        account = session.scalar(select(Account).where(Account.email == email))
+        if account is None:
+            raise
+        return account, None
+    return created.account, created
 
 
 def approvals_of(session: Session, membership: Membership) -> int:
@@ -108,6 +135,7 @@ def approve(
 ) -> bool:
     """Record one member's approval; the second distinct approval activates the member
     (their wrap of the desk key is made with ``desk_key``). True once active."""
+    _lock(session, membership)
     if membership.status is not MembershipStatus.PENDING:
         raise MembershipError("this person is not waiting for approval")
     if membership.account_id == approver.id:
@@ -134,6 +162,7 @@ def approve(
 
 def remove(session: Session, *, membership: Membership, removed_by: Account) -> None:
     """Delete the member's wrap and end their sessions at once."""
+    _lock(session, membership)
     if membership.status is MembershipStatus.REMOVED:
         raise MembershipError("this person is not a member any more")
     membership.status = MembershipStatus.REMOVED

@@ -65,8 +65,11 @@ class VerdictPanel:
     flagged: bool
 
 
-def _case(session: Session, desk_id: int, case_id: uuid.UUID) -> Case:
-    case = session.get(Case, case_id)
+def _case(session: Session, desk_id: int, case_id: uuid.UUID, *, lock: bool = False) -> Case:
+    """``lock``: read it as stored now and lock it until commit, for a change that must be
+    made once (two monitors pressing "Ask" at the same moment are handled in turn)."""
+    case = (session.get(Case, case_id, with_for_update=True, populate_existing=True) if lock
+            else session.get(Case, case_id))
     if case is None or case.desk_id != desk_id:
         raise CaseNotFound("no such case in this desk")
     return case
@@ -90,7 +93,7 @@ def request_verdicts(
 
     The caller commits, then enqueues ``SEND_TEXT_JOB`` for each id in ``Asked.texts``.
     """
-    case = _case(session, desk_id, case_id)
+    case = _case(session, desk_id, case_id, lock=True)
     if case.status in CLOSED:
         raise VerdictRejected("the case is closed")
     if case.verdict_requested_on is not None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto.envelope import open_sealed, seal
@@ -326,15 +327,8 @@ def record_verdict(
         raise ReportRejected("no_verdict_asked")
     if len(comment) > MAX_COMMENT_CHARS:
         raise ReportRejected("too_long")
-    row = session.scalar(
-        select(WorkerVerdict).where(
-            WorkerVerdict.case_id == case.id, WorkerVerdict.report_id == report.id
-        )
-    )
-    if row is None:
-        row = WorkerVerdict(id=uuid.uuid4(), case_id=case.id, report_id=report.id,
-                            verdict=verdict, channel=channel)
-        session.add(row)
+    row = _verdict_of(session, case.id, report.id) or _new_verdict(
+        session, case.id, report.id, verdict=verdict, channel=channel)
     row.verdict = verdict
     row.channel = channel
     row.comment_sealed = (
@@ -342,4 +336,27 @@ def record_verdict(
         if comment.strip() else None
     )
     session.flush()
+    return row
+
+
+def _verdict_of(session: Session, case_id: uuid.UUID, report_id: uuid.UUID
+                ) -> WorkerVerdict | None:
+    return session.scalar(select(WorkerVerdict).where(
+        WorkerVerdict.case_id == case_id, WorkerVerdict.report_id == report_id))
+
+
+def _new_verdict(session: Session, case_id: uuid.UUID, report_id: uuid.UUID, *,
+                 verdict: Verdict, channel: str) -> WorkerVerdict:
+    """A first answer; or, when the same worker's other answer (a double click, the web and
+    an SMS at once) was stored since we looked, that one, which this answer then replaces."""
+    row = WorkerVerdict(id=uuid.uuid4(), case_id=case_id, report_id=report_id,
+                        verdict=verdict, channel=channel, comment_sealed=None)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        stored = _verdict_of(session, case_id, report_id)
+        if stored is None:
+            raise
+        return stored
     return row

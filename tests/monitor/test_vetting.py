@@ -6,18 +6,26 @@ import re
 import uuid
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from crypto.envelope import open_sealed
 from crypto.errors import CryptoError
 from crypto.hierarchy import unwrap_account_key, unwrap_desk_key
 from intake.accounts.guard import KEY_COOKIE
-from intake.accounts.models import Account, AccountStatus, Membership, MembershipStatus
+from intake.accounts.models import (
+    Account,
+    AccountStatus,
+    Membership,
+    MembershipApproval,
+    MembershipStatus,
+)
 from intake.accounts.service import desk_context
 from intake.db import Database
 from intake.reports.models import Report
 from intake.reports.service import body_context
 from tests.monitor.conftest import Browser, DeskWorld, Member, submit
+from tests.races import at_once
 
 PASSWORD_SHOWN = re.compile(r'<code class="secret">([a-z-]+)</code>')
 
@@ -231,3 +239,73 @@ def test_a_membership_id_beyond_the_id_column_is_not_found(
     assert response.status_code == 404
     with db.transaction() as session:
         assert [(m.id, m.status) for m in session.scalars(select(Membership))] == before
+
+
+def _members_page(browser: Browser, desks: DeskWorld) -> str:
+    return browser.get(f"/monitor/d/{desks.a.desk.id}/members").get_data(as_text=True)
+
+
+def test_one_member_approving_twice_at_the_same_moment_counts_once(
+    app: Flask, browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """A double click on Approve: both requests checked "approved already?" before either
+    wrote (tests.races lines them up); the second is told, not a 500."""
+    browser.login(desks.alice)
+    membership_id, _ = invite(browser, desks, "new@desk-a.example")
+    again = Browser(app.test_client(), db)
+    again.login(desks.alice)
+    url = f"/monitor/d/{desks.a.desk.id}/members/{membership_id}/approve"
+    _members_page(browser, desks), _members_page(again, desks)
+    answers = at_once(db.engine, lambda: browser.post(url), lambda: again.post(url))
+    assert [a.status_code for a in answers] == [303, 303]
+    pages = _members_page(browser, desks) + _members_page(again, desks)
+    assert "One more member must approve" in pages
+    assert "You have approved this person already" in pages
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(MembershipApproval)) == 1
+    assert status_of(db, membership_id) is MembershipStatus.PENDING
+
+
+def test_a_removal_at_the_moment_of_the_second_approval_is_not_undone(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """Amir removes a pending newcomer while Alice gives the second approval: whichever
+    comes first, the newcomer ends removed and holds no wrap of the desk key."""
+    browser.login(desks.alice)
+    membership_id, _ = invite(browser, desks, "new@desk-a.example")
+    other_browser.login(desks.amir)
+    approve(other_browser, desks, membership_id)
+    members = f"/monitor/d/{desks.a.desk.id}/members/{membership_id}"
+    _members_page(browser, desks), _members_page(other_browser, desks)
+    answers = at_once(db.engine, lambda: browser.post(members + "/approve"),
+                      lambda: other_browser.post(members + "/remove"))
+    assert [a.status_code for a in answers] == [303, 303]
+    with db.transaction() as session:
+        membership = session.get_one(Membership, membership_id)
+        assert membership.status is MembershipStatus.REMOVED
+        assert membership.wrapped_desk_key is None
+
+
+@pytest.mark.parametrize("who", ["newcomer", "bella"])
+def test_two_members_inviting_the_same_person_at_once_make_one_invitation(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database, who: str
+) -> None:
+    """Alice and Amir invite the same person together: a newcomer (no account yet) or Bella,
+    a monitor of desk B. Both found no invitation before either saved (tests.races lines
+    them up); one account, one pending invitation, and the second is told."""
+    email = "new@desk-a.example" if who == "newcomer" else desks.bella.email
+    browser.login(desks.alice)
+    other_browser.login(desks.amir)
+    _members_page(browser, desks), _members_page(other_browser, desks)
+    url = f"/monitor/d/{desks.a.desk.id}/members/invite"
+    form = {"email": email, "display_name": "Invited"}
+    answers = at_once(db.engine, lambda: browser.post(url, form),
+                      lambda: other_browser.post(url, form))
+    assert sorted(a.status_code for a in answers) == [200, 303]
+    told = _members_page(browser, desks) + _members_page(other_browser, desks)
+    assert "That person is already a member or invited" in told
+    with db.transaction() as session:
+        account = session.scalars(select(Account).where(Account.email == email)).one()
+        assert session.scalars(select(Membership).where(
+            Membership.account_id == account.id,
+            Membership.desk_id == desks.a.desk.id)).one().status is MembershipStatus.PENDING

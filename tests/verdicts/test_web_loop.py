@@ -4,7 +4,9 @@ with the receipt, answers, and the desk sees the count and the comment."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from intake.db import Database
 from intake.messaging.models import OutboundMessage
 from intake.remedy.models import Verdict, WorkerVerdict
 from tests.monitor.conftest import Browser, DeskWorld, submit
+from tests.races import at_once
 from tests.twilio_fake import TwilioFake
 from tests.verdicts.conftest import ask, case_row, open_case
 from tests.web.conftest import Worker
@@ -106,3 +109,61 @@ def test_a_stale_form_asks_nobody(db: Database, desks: DeskWorld, browser: Brows
     browser.token = "stale"
     assert browser.post(case.url(desks, "/verdicts/request")).status_code == 400
     assert case_row(db, case).verdict_requested_on is None
+
+
+def test_an_answer_sent_twice_at_once_is_stored_once_and_the_last_one_counts(
+        app: Flask, db: Database, desks: DeskWorld, browser: Browser,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A double click on "Send my answer": the second request looked for an answer before
+    the first one was stored (made deterministic by letting its look-up find nothing), so
+    its insert meets the first answer's row: it replaces that answer instead of a 500."""
+    from intake.reports import service as reports
+
+    report_id, receipt = submit(db, desks.factory_a, "Overtime not paid.")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    browser.login(desks.alice)
+    ask(browser, desks, case)
+    worker = Worker(app.test_client())
+    worker.get("/en/followup")
+    worker.post("/en/followup", {"receipt": receipt})
+    first = worker.post("/en/followup", {"receipt": receipt, "action": "verdict",
+                                         "verdict": "no", "comment": ""})
+    assert "Your answer was saved" in first.get_data(as_text=True)
+    looked = reports._verdict_of
+    missed: list[bool] = []
+
+    def before_the_first_was_stored(*args: Any) -> WorkerVerdict | None:
+        if not missed:
+            missed.append(True)
+            return None
+        return looked(*args)
+
+    monkeypatch.setattr(reports, "_verdict_of", before_the_first_was_stored)
+    second = worker.post("/en/followup", {"receipt": receipt, "action": "verdict",
+                                          "verdict": "partly", "comment": "Half of it"})
+    assert missed and second.status_code == 200
+    assert "Your answer was saved" in second.get_data(as_text=True)
+    with db.transaction() as session:
+        given = session.scalars(select(WorkerVerdict)).one()
+        assert given.verdict is Verdict.PARTLY and given.comment_sealed is not None
+
+
+def test_asking_twice_at_the_same_moment_texts_each_worker_once(
+        app: Flask, db: Database, desks: DeskWorld, browser: Browser) -> None:
+    """Two monitors (or a double click) press "Ask" together: both found the workers not
+    asked yet before either saved (tests.races lines them up); one asks, the other is told."""
+    report_id, _ = submit(db, desks.factory_a, "Overtime not paid.", number="+60123456789")
+    case = open_case(db, desks, [uuid.UUID(report_id)])
+    browser.login(desks.alice)
+    other = Browser(app.test_client(), db, environ={"REMOTE_ADDR": "198.51.100.99"})
+    other.login(desks.amir)
+    browser.get(case.url(desks)), other.get(case.url(desks))
+    url = case.url(desks, "/verdicts/request")
+    answers = at_once(db.engine, lambda: browser.post(url), lambda: other.post(url))
+    assert sorted(a.status_code for a in answers) == [303, 400]
+    refused = next(a for a in answers if a.status_code == 400)
+    assert "the workers were asked already" in refused.get_data(as_text=True)
+    with db.transaction() as session:
+        assert len(session.scalars(select(OutboundMessage)).all()) == 1
+        assert len(session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "case.verdicts_requested")).all()) == 1
