@@ -72,8 +72,12 @@ def month_of(case: Case) -> str:
     return case.opened_on.strftime("%Y-%m")
 
 
-def org_alert(session: Session, *, buyer_org_id: int, alert_id: uuid.UUID) -> Alert:
-    alert = session.get(Alert, alert_id)
+def org_alert(session: Session, *, buyer_org_id: int, alert_id: uuid.UUID,
+              lock: bool = False) -> Alert:
+    """``lock``: read it as stored now and lock it until commit, for a change that must be
+    made once (two colleagues acknowledging at the same moment are handled in turn)."""
+    alert = (session.get(Alert, alert_id, with_for_update=True, populate_existing=True) if lock
+             else session.get(Alert, alert_id))
     if alert is None or alert.buyer_org_id != buyer_org_id or alert.delivered_at is None:
         raise AlertNotFound("no such alert")
     return alert
@@ -121,7 +125,7 @@ def alert_page(session: Session, *, buyer_org_id: int, alert_id: uuid.UUID,
 def acknowledge(session: Session, *, buyer_org_id: int, alert_id: uuid.UUID, actor_id: int,
                 now: dt.datetime | None = None) -> bool:
     """Mark the alert read by the organisation; False when it already was."""
-    alert = org_alert(session, buyer_org_id=buyer_org_id, alert_id=alert_id)
+    alert = org_alert(session, buyer_org_id=buyer_org_id, alert_id=alert_id, lock=True)
     if alert.acknowledged_at is not None:
         return False
     alert.acknowledged_at = now or utcnow()

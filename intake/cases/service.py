@@ -184,8 +184,11 @@ class CaseView:
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _case(session: Session, desk_id: int, case_id: uuid.UUID) -> Case:
-    case = session.get(Case, case_id)
+def _case(session: Session, desk_id: int, case_id: uuid.UUID, *, lock: bool = False) -> Case:
+    """``lock``: read it as stored now and lock it until commit, for a change made on what
+    was read (a review of the draft and a new draft saved at the same moment run in turn)."""
+    case = (session.get(Case, case_id, with_for_update=True, populate_existing=True) if lock
+            else session.get(Case, case_id))
     if case is None or case.desk_id != desk_id:
         raise CaseNotFound("no such case in this desk")
     return case
@@ -481,7 +484,7 @@ def save_summary_draft(
 ) -> SummaryDraft:
     """Store a new draft (sealed) with the redactions proposed for it; any earlier approval
     is withdrawn until the monitor reviews this draft."""
-    case = _case(session, desk_id, case_id)
+    case = _case(session, desk_id, case_id, lock=True)
     _summary_editable(case)
     text = text.strip()
     if not text:
@@ -510,7 +513,7 @@ def review_summary(
     decision the summary is approved: the draft with the accepted redactions applied. A draft
     with no proposals is approved by calling this with no decisions. ``draft_id`` (from the
     form) refuses decisions made on an older draft."""
-    case = _case(session, desk_id, case_id)
+    case = _case(session, desk_id, case_id, lock=True)
     _summary_editable(case)
     draft = _summary(session, case, desk_key)
     if draft is None:

@@ -263,7 +263,20 @@ def _case_of(session: Session, report: Report) -> Case | None:
     )
 
 
+def lock_thread(session: Session, report_id: uuid.UUID) -> None:
+    """Lock the report's row until commit, so its thread gets one message at a time. Taken
+    before any audit event of the request (the row, then the audit chain, in every request:
+    the other order deadlocks). FOR NO KEY UPDATE: rows that only point at the report
+    (outbound texts, verdicts) are not held up."""
+    session.execute(select(Report.id).where(Report.id == report_id)
+                    .with_for_update(key_share=True))
+
+
 def _next_seq(session: Session, report: Report) -> int:
+    """The thread's next place, under the report's lock: two messages saved at the same
+    moment (a double click, a desk reply and a worker's addition) take places in turn, never
+    the same one, so the thread reads in one order everywhere."""
+    lock_thread(session, report.id)
     current = session.scalar(
         select(func.max(ReportMessage.seq)).where(ReportMessage.report_id == report.id)
     )

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crypto.envelope import open_sealed
@@ -31,7 +31,7 @@ from intake.reports.models import (
     Severity,
     TriageStatus,
 )
-from intake.reports.service import body_context, message_context
+from intake.reports.service import body_context, lock_thread, message_context
 from intake.supplychain.models import Facility
 from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, parse_tags
 
@@ -211,22 +211,38 @@ def open_report(
     """Decrypt a report and its thread for a member of the desk; audited. A new report is
     in triage from the moment someone has read it."""
     triage = triage_row(session, desk_id, report_id)
+    lock_thread(session, report_id)  # a desk reply, which follows, adds to the thread
     report = session.get_one(Report, report_id)
     names = dict(session.execute(select(Account.id, Account.display_name).where(
         Account.id.in_({m.author_account_id for m in report.messages
                         if m.author_account_id is not None}))).all())
     details, entries = read_words(report, report.messages, desk_key, names)
+    _mark_opened(session, triage)
     record(session, "report.open", actor_id=actor_id, desk_id=desk_id,
            object_type="report", object_id=report.id)
-    if triage.opened_on is None:
-        triage.opened_on = today()
-    if triage.status is TriageStatus.NEW:
-        _set_status(triage, TriageStatus.IN_TRIAGE)
     cases = list(session.scalars(select(CaseReport.case_id).where(
         CaseReport.report_id == report.id)))
     facility = session.get(Facility, report.facility_id) if report.facility_id else None
     return OpenedReport(report=report, triage=triage, facility=facility, details=details,
                         entries=entries, case_ids=cases)
+
+
+def _mark_opened(session: Session, triage: ReportDesk) -> None:
+    """Date the first opening and move a new report to triage, each only if still so as
+    stored now: a decision another monitor saved since we read the row (no action, a case)
+    stands. Done before the audit event, as a triage decision writes the row before its own:
+    the row, then the audit chain, in every request (the other order deadlocks). ``triage``
+    is read again afterwards."""
+    if triage.opened_on is not None and triage.status is not TriageStatus.NEW:
+        return
+    row = and_(ReportDesk.report_id == triage.report_id, ReportDesk.desk_id == triage.desk_id)
+    session.execute(update(ReportDesk).where(row, ReportDesk.opened_on.is_(None))
+                    .values(opened_on=today()).execution_options(synchronize_session=False))
+    session.execute(update(ReportDesk).where(row, ReportDesk.status == TriageStatus.NEW)
+                    .values(status=TriageStatus.IN_TRIAGE,
+                            queue_rank=QUEUE_RANK[TriageStatus.IN_TRIAGE])
+                    .execution_options(synchronize_session=False))
+    session.refresh(triage)
 
 
 def open_text(blob: bytes, desk_key: PrivateKey, context: bytes) -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
-from intake.accounts.models import Account, Desk
+from intake.accounts.models import Account, Desk, Role
 from intake.alerts.models import Alert, BuyerWebhook, ThreadMessage
 from intake.audit.models import AuditEvent
 from intake.cases.models import Case
@@ -18,8 +19,9 @@ from intake.db import Database, today
 from intake.remedy.models import BuyerAction, RemedyAction
 from intake.supplychain.models import Facility
 from tests.buyers.conftest import SUMMARY, BuyerWorld, add_alert, approved_case
-from tests.monitor.conftest import Browser
+from tests.monitor.conftest import Browser, make_member
 from tests.monitor.test_cases import case_url
+from tests.races import at_once
 
 MONTH = today().strftime("%Y-%m")
 
@@ -151,6 +153,33 @@ def test_acknowledging_records_who_and_when_and_is_audited(
 
 # --- collective leverage --------------------------------------------------------------------
 
+
+
+def test_two_colleagues_acknowledging_at_once_make_one_acknowledgement(
+    browser: Browser, other_browser: Browser, third_browser: Browser, buyers: BuyerWorld,
+    db: Database, settings: Any
+) -> None:
+    """Ann and her colleague at Westhaven acknowledge the alert together: both found it not
+    acknowledged before either saved (tests.races lines them up). The first one counts,
+    once; the second is answered as a second acknowledgement always is."""
+    case_id, _ = approved_case(browser, buyers.desks, db)
+    alert = add_alert(db, case_id, buyers.westhaven)
+    with db.transaction() as session:
+        colleague = make_member(session, settings, None, "cy@westhaven.example",
+                                role=Role.BUYER)
+        session.get_one(Account, colleague.account_id).buyer_org_id = buyers.westhaven
+    sign_in(other_browser, buyers.buyer_a)
+    sign_in(third_browser, colleague)
+    other_browser.get(alert_url(alert)), third_browser.get(alert_url(alert))
+    answers = at_once(db.engine, lambda: other_browser.post(alert_url(alert, "/acknowledge")),
+                      lambda: third_browser.post(alert_url(alert, "/acknowledge")))
+    assert [a.status_code for a in answers] == [303, 303]
+    with db.transaction() as session:
+        acknowledged = session.get_one(Alert, uuid.UUID(alert))
+        events = list(session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "alert.acknowledge")))
+    assert len(events) == 1
+    assert acknowledged.acknowledged_by_id == events[0].actor_id
 
 def test_other_buyers_are_counted_and_only_those_who_opted_in_are_named(
     browser: Browser, other_browser: Browser, third_browser: Browser, buyers: BuyerWorld,

@@ -22,6 +22,7 @@ from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageS
 from intake.reports.service import body_context
 from tests import factories, leaks
 from tests.monitor.conftest import Browser, DeskWorld, submit
+from tests.races import at_once
 
 PHONE = "012-345 6789"
 SUMMARY = (f"Workers on the night shift were not paid overtime for three months. "
@@ -345,6 +346,30 @@ def test_a_new_draft_withdraws_the_approval_and_a_review_of_the_old_draft_is_ref
     response = browser.post(case_url(desks, case_id, "/summary/review"), review_form(old_page))
     assert response.status_code == 400
     assert "changed since this page was loaded" in response.get_data(as_text=True)
+    assert stored_case(db, case_id).summary_approved is None
+
+
+def test_a_review_at_the_moment_a_new_draft_is_saved_never_loses_the_new_draft(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """Amir saves a new draft while Alice approves the old one: both read the case before
+    either wrote (tests.races lines them up). The new draft is kept, unapproved; a review
+    that comes after it is refused as made on an older draft."""
+    case_id, _ = new_case(browser, desks, db)
+    old_page = write_summary(browser, desks, case_id)
+    other_browser.login(desks.amir)
+    other_browser.get(case_url(desks, case_id))
+    answers = at_once(
+        db.engine,
+        lambda: other_browser.post(case_url(desks, case_id, "/summary"),
+                                   {"summary": SUMMARY + " Since March.", "names": ""}),
+        lambda: browser.post(case_url(desks, case_id, "/summary/review"),
+                             review_form(old_page)))
+    assert answers[0].status_code == 303
+    assert answers[1].status_code in (303, 400)
+    if answers[1].status_code == 400:
+        assert "changed since this page was loaded" in answers[1].get_data(as_text=True)
+    assert "Since March." in browser.get(case_url(desks, case_id)).get_data(as_text=True)
     assert stored_case(db, case_id).summary_approved is None
 
 

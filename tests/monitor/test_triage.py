@@ -18,6 +18,7 @@ from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageS
 from intake.reports.service import find_by_receipt, thread_for
 from tests import factories
 from tests.monitor.conftest import Browser, DeskWorld, submit
+from tests.races import at_once
 from tests.sms.conftest import run_jobs
 from tests.twilio_fake import TwilioFake
 
@@ -127,6 +128,28 @@ def test_triage_decisions_are_saved_and_audited(
         actions = set(session.scalars(select(AuditEvent.action)))
     assert {"report.category", "report.severity", "report.tags", "report.assign",
             "report.status", "report.duplicate"} <= actions
+
+
+def test_a_decision_at_the_moment_another_monitor_opens_the_report_stands(
+    browser: Browser, other_browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """Alice decides "no action" on a new report while Amir opens it: both read it as new
+    before either wrote (tests.races lines them up). Opening moves only a report that is
+    still new to triage, so Alice's decision is never undone."""
+    report_id, _ = submit(db, desks.factory_a, "locked fire exit")
+    browser.login(desks.alice)
+    queue_ids(browser, desks)
+    other_browser.login(desks.amir)
+    url = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    answers = at_once(
+        db.engine,
+        lambda: browser.post(url + "/triage", {"status": "no_action", "reason": "duplicate"}),
+        lambda: other_browser.get(url))
+    assert [a.status_code for a in answers] == [303, 200]
+    with db.transaction() as session:
+        triage = session.get_one(ReportDesk, (uuid.UUID(report_id), desks.a.desk.id))
+        assert triage.status is TriageStatus.NO_ACTION and triage.no_action_reason == "duplicate"
+        assert triage.opened_on is not None
 
 
 def test_invalid_triage_changes_nothing_and_says_why(

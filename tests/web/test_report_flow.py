@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from flask import Flask
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from crypto.envelope import open_sealed
 from crypto.errors import NotARecipient
 from crypto.keys import PrivateKey
+from intake.audit.service import _APPEND_LOCK
 from intake.db import Database
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.reports.models import Author, Channel, Report, ReportDesk
@@ -21,6 +25,7 @@ from intake.reports.service import (
 )
 from intake.settings import Settings
 from tests import factories
+from tests.races import at_once
 from tests.web.conftest import Worker, World
 
 LANGUAGES = ["en", "ar", "my", "zh_Hans"]
@@ -193,6 +198,40 @@ def test_worker_adds_information_sealed_to_the_desk(worker: Worker, world: World
         text = open_sealed(message.body_sealed, world.union.key,
                            context=message_context(report.id, message.id))
     assert text == b"They paid half today."
+
+
+def test_two_messages_added_at_the_same_moment_each_get_their_own_place_in_the_thread(
+    app: Flask, worker: Worker, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker sends more twice at once (a double click, two phones): each request looks
+    up the thread's last place, then saves after it. Each pauses right after its look-up (on
+    the audit chain's lock, which tests.races holds until both wait), so both look before
+    either saves; still the two messages take places 1 and 2, in turn."""
+    from intake.reports import service as reports
+
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
+    looked = reports._next_seq
+
+    def pause_after_the_look_up(session: Session, report: Report) -> int:
+        seq = looked(session, report)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
+        return seq
+
+    monkeypatch.setattr(reports, "_next_seq", pause_after_the_look_up)
+    phone = Worker(app.test_client(), environ={"REMOTE_ADDR": "192.0.2.11"})
+    for each in (worker, phone):
+        each.get("/en/followup")
+    def add(each: Worker, words: str) -> Any:
+        return each.post("/en/followup", {"receipt": receipt, "action": "add",
+                                          "message": words})
+
+    answers = at_once(db.engine, lambda: add(worker, "They paid half today."),
+                      lambda: add(phone, "Not the rest."))
+    assert [a.status_code for a in answers] == [200, 200]
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert sorted(m.seq for m in report.messages) == [1, 2]
 
 
 def test_worker_gives_a_verdict_when_the_desk_proposes_to_close(
