@@ -151,10 +151,6 @@ def test_acknowledging_records_who_and_when_and_is_audited(
         as_text=True)
 
 
-# --- collective leverage --------------------------------------------------------------------
-
-
-
 def test_two_colleagues_acknowledging_at_once_make_one_acknowledgement(
     browser: Browser, other_browser: Browser, third_browser: Browser, buyers: BuyerWorld,
     db: Database, settings: Any
@@ -180,6 +176,10 @@ def test_two_colleagues_acknowledging_at_once_make_one_acknowledgement(
             AuditEvent.action == "alert.acknowledge")))
     assert len(events) == 1
     assert acknowledged.acknowledged_by_id == events[0].actor_id
+
+
+# --- collective leverage --------------------------------------------------------------------
+
 
 def test_other_buyers_are_counted_and_only_those_who_opted_in_are_named(
     browser: Browser, other_browser: Browser, third_browser: Browser, buyers: BuyerWorld,
