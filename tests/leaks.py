@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import make_url
 
 
@@ -76,6 +78,13 @@ def captured_logs(caplog: Any, capsys: Any) -> bytes:
     out = capsys.readouterr()
     records = json.dumps([record.__dict__ for record in caplog.records], default=str)
     return (caplog.text + records + out.out + out.err).encode()
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every ``intake`` log record, down to DEBUG, for ``captured_logs``."""
+    caplog.set_level(logging.DEBUG, logger="intake")
+    return caplog
 
 
 def resting_places(settings: Any) -> dict[str, bytes]:

@@ -6,7 +6,6 @@ queue), sends nothing it should not, and logs no case text."""
 from __future__ import annotations
 
 import dataclasses
-import logging
 import secrets
 
 import pytest
@@ -23,17 +22,13 @@ from intake.supplychain.models import BuyerOrg
 from tests.alerts.conftest import SUMMARY, Mailbox, Receiver
 from tests.alerts.test_delivery import BATCH, alerted, attempts
 from tests.held_jobs import HeldQueue, held
-from tests.leaks import captured_logs, found_in
+from tests.leaks import captured_logs, found_in, logs
 from tests.monitor.conftest import DeskWorld
+
+__all__ = ["logs"]  # a fixture
 
 DIGEST = "intake.alerts.delivery.send_digest"
 WEBHOOK = "intake.alerts.delivery.deliver_webhook"
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG, logger="intake")
-    return caplog
 
 
 def batched(app: Flask) -> HeldQueue:

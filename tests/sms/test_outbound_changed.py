@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import traceback
 import uuid
 
@@ -21,23 +20,19 @@ from intake.reports.models import Report
 from intake.retention.service import delete_reports, forget_numbers
 from tests.alerts.conftest import free_port
 from tests.held_jobs import HeldQueue, held
-from tests.leaks import captured_logs, found_in
+from tests.leaks import captured_logs, found_in, logs
 from tests.ops.test_rotation import restarted, rotate_the_pepper
 from tests.sms.conftest import Phone, SmsWorld
 from tests.sms.test_outbound import WORDS, outbound_status, reply_and_queue, report_by_sms
 from tests.twilio_fake import TwilioFake
+
+__all__ = ["logs"]  # a fixture
 
 SEND = "channels.sms.outbound.send_outbound"
 FORGET = "channels.sms.outbound.forget_number"
 SWEEP = "channels.sms.outbound.sweep_deletions"
 REPLY = "REPLY-CANARY we spoke to the manager"
 LONG_AFTER = dt.date.today() + dt.timedelta(days=40000)  # past every retention period
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG, logger="intake")
-    return caplog
 
 
 def database(app: Flask) -> Database:

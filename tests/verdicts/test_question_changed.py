@@ -5,7 +5,6 @@ follow-up page still asks."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 import pytest
@@ -20,20 +19,16 @@ from intake.remedy.models import Verdict
 from intake.reports.models import Report
 from intake.reports.service import record_verdict
 from tests.held_jobs import HeldQueue, held
-from tests.leaks import captured_logs, found_in
+from tests.leaks import captured_logs, found_in, logs
 from tests.monitor.conftest import Browser, DeskWorld
 from tests.sms.conftest import Phone
 from tests.twilio_fake import TwilioFake
 from tests.verdicts.conftest import WORDS, CaseAt, ask, open_case, report_by_sms
 
+__all__ = ["logs"]  # a fixture
+
 SEND = "channels.sms.outbound.send_outbound"
 OTHER_NUMBER = "+60123400077"
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG, logger="intake")
-    return caplog
 
 
 def reported(db: Database, phone: Phone) -> uuid.UUID:
