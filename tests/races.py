@@ -49,7 +49,7 @@ def at_once(engine: Engine, *requests: Callable[[], T]) -> list[T]:
         try:
             for thread in threads:
                 thread.start()
-            _until_all_wait(holder, threads)
+            until_all_wait(holder, threads)
         finally:
             holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _APPEND_LOCK})
             holder.commit()
@@ -61,7 +61,7 @@ def at_once(engine: Engine, *requests: Callable[[], T]) -> list[T]:
     return results  # type: ignore[return-value]
 
 
-def _until_all_wait(holder: Connection, threads: list[threading.Thread]) -> None:
+def until_all_wait(holder: Connection, threads: list[threading.Thread]) -> None:
     """Return once every request waits on a lock or has finished (polling the server)."""
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:

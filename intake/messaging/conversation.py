@@ -273,6 +273,7 @@ _READ = select(
     *_TABLE.columns,
 ).select_from(select(literal_column("1").label("one")).subquery().outerjoin(_TABLE, _BY_TAG))
 _READ_LOCKED = select(_TABLE).where(_BY_TAG).with_for_update()
+_HOLD = select(_TABLE.c.version).where(_BY_TAG, _SAME_VERSION).with_for_update()
 _TOUCH = update(_TABLE).where(_BY_TAG).values(version=_TABLE.c.version)
 _WRITES: dict[str, Any] = {
     "delete": delete(_TABLE).where(_BY_TAG, _SAME_VERSION),
@@ -309,6 +310,22 @@ def _apply(connection: Connection, mode: str, params: dict[str, object]) -> bool
         return True
     return bool(connection.execute(_WRITES[mode], params,
                                    execution_options=_KEEP_ROWCOUNT).rowcount)
+
+
+def hold(session: Session, loaded: Loaded) -> None:
+    """Lock the row as it was read, before a turn without the lock touches another table.
+
+    Every message takes the sender's row before the rows its turn writes (a report's
+    thread, a receipt), as ``handle`` does: a turn that locked its report first and then
+    waited for the row would deadlock with one that holds the row and waits for the report.
+    ``Conflict`` if another message changed the row since it was read.
+    """
+    if loaded.is_new:
+        return  # no row yet: nothing another message could hold
+    found = session.connection().execute(_HOLD, {"tag": loaded.tag,
+                                                 "old_version": loaded.version}).first()
+    if found is None:
+        raise Conflict
 
 
 def store(session: Session, turn: Turn, loaded: Loaded) -> bool:

@@ -30,8 +30,10 @@ from intake.messaging.conversation import (
     Companion,
     Conflict,
     Inbound,
+    Loaded,
     Turn,
     handle,
+    hold,
     load,
     outcome_of,
     store,
@@ -90,7 +92,8 @@ def _receive(database: Database, *, message_sid: str, inbound: Inbound, tag: str
     statement on PostgreSQL (two round trips for the whole message)."""
     with database.autocommit.connect() as connection:
         loaded = load(connection, tag, inbound, now)
-        turn = Turn(database.session_factory, inbound, tag, loaded.conversation, profile, now)
+        turn = Turn(lambda: _held(database, loaded), inbound, tag, loaded.conversation,
+                    profile, now)
         try:
             take_turn(turn)
             if turn.used_database():
@@ -107,6 +110,18 @@ def _receive(database: Database, *, message_sid: str, inbound: Inbound, tag: str
             if turn.opened is not None:
                 turn.opened.close()
     return Received(replies=outcome.replies, forget_sender=outcome.forget_sender)
+
+
+def _held(database: Database, loaded: Loaded) -> Session:
+    """The turn's session, opened when a step first needs a table: the sender's row is
+    locked first (``hold``)."""
+    session = database.session_factory()
+    try:
+        hold(session, loaded)
+    except BaseException:
+        session.close()
+        raise
+    return session
 
 
 def _receive_locked(database: Database, *, message_sid: str, inbound: Inbound, pepper: bytes,

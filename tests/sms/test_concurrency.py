@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from crypto.envelope import open_sealed
 from crypto.hierarchy import TEST_FAST
@@ -25,6 +25,7 @@ from intake.messaging.conversation import State
 from intake.messaging.models import Conversation, OptOut, ProcessedInbound
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import find_by_receipt, message_context
+from tests.races import until_all_wait
 from tests.sms.conftest import Phone, SmsWorld
 from tests.sms.test_conversation import RECEIPT, database, say
 
@@ -227,3 +228,27 @@ def test_a_first_message_costs_two_statements_on_postgresql(
         finally:
             stop()
         assert seen == ["BEGIN", "SELECT", "COMMIT"]
+
+
+def test_a_message_takes_its_senders_row_before_its_report(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """A message handled again after a clash holds the sender's row, then adds to the
+    report. One handled the first time must not hold the report while it waits for that row:
+    the two would wait for each other (PostgreSQL's deadlock error, the webhook a 500)."""
+    db = database(sms_app)
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: no row locks to take in turn")
+    phone.text("MY4821")
+    phone.text("1")
+    answers: list[list[str]] = []
+    with db.engine.connect() as retry, db.engine.connect() as watch:
+        # ``retry`` plays the message handled again: the sender's row locked first
+        retry.execute(text("SET LOCAL lock_timeout = '20s'"))
+        retry.execute(select(Conversation.sender_tag).with_for_update())
+        first = threading.Thread(target=lambda: answers.append(phone.text("part of it")))
+        first.start()
+        until_all_wait(watch, [first])  # the first-time message waits for a lock
+        retry.execute(select(Report.id).with_for_update(key_share=True))  # then its words
+        retry.rollback()
+    first.join(30)
+    assert answers == [[]]
