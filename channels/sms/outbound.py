@@ -30,7 +30,7 @@ from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, SEND_TEXT_JOB, count
 from intake.remedy.models import WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND, question_text
 from intake.reports.models import Report, ReportMessage
-from intake.reports.service import contact_context, message_context
+from intake.reports.service import message_context, open_contact
 from intake.rotation.optouts import opted_out
 from intake.supplychain.models import Facility
 
@@ -150,8 +150,7 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
             log.info("text not sent", extra={"job": SEND_TEXT_JOB, "event": "verdict_not_wanted"})
             return None
         courier = _courier()
-        number = open_sealed(report.contact_sealed, courier,
-                             context=contact_context(report.id)).decode("ascii")
+        number = open_contact(report, courier).number
         if opted_out(session, number, pepper=settings.pepper, retired=settings.retired_peppers):
             outbound.status = OutboundStatus.OPTED_OUT
             return None
@@ -252,22 +251,26 @@ def sweep_deletions(batch: int = 500) -> None:
         raise RuntimeError(f"Twilio did not delete {failed} message(s); retrying later")
 
 
-def forget_number(tag: str) -> None:
+def forget_number(tag: str, stopped_at: str | None = None) -> None:
     """After STOP: erase every sealed copy of that sender's number and cancel owed texts.
 
     Reports do not say which number wrote them; only the courier can open the sealed
-    numbers and compare their tags, so this runs where the courier key is.
+    numbers and compare their tags, so this runs where the courier key is. ``stopped_at``
+    (ISO 8601): when the STOP came. A number kept after it stays: the worker said START
+    since, and gave it again for a new report, before this job ran.
     """
     settings = settings_of()
+    stopped = dt.datetime.fromisoformat(stopped_at) if stopped_at else None
     courier = _courier()
     with database_of().transaction() as session:
         rows = session.scalars(select(Report).where(Report.contact_sealed.is_not(None)))
         for report in rows:
             if report.contact_sealed is None:
                 continue
-            number = open_sealed(report.contact_sealed, courier,
-                                 context=contact_context(report.id)).decode("ascii")
-            if sender_tag(settings.pepper, number) != tag:
+            contact = open_contact(report, courier)
+            if sender_tag(settings.pepper, contact.number) != tag or (
+                    stopped is not None and contact.kept_at is not None
+                    and contact.kept_at > stopped):
                 continue
             report.contact_sealed = None
             report.contact_consent = False

@@ -110,15 +110,18 @@ def inbound() -> ResponseReturnValue:
         _carry_over_opt_out(sender[0])
     message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
                       media_count=media)
+    now = dt.datetime.now(dt.UTC)
     received = receive(database_of(), message_sid=form["MessageSid"], inbound=message,
-                       pepper=settings.pepper, profile=argon2_profile(settings), tag=tag)
+                       pepper=settings.pepper, profile=argon2_profile(settings), tag=tag,
+                       now=now)
     if received is None:  # the same MessageSid, handled at this moment by another process
         with database_of().transaction() as session:
             return twiml(replay(session, message_sid=form["MessageSid"],
                                 pepper=settings.pepper))
     jobs = jobs_of()
     if received.forget_sender:
-        jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender)
+        jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender,
+                     stopped_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     jobs.enqueue_coalesced("channels.sms.outbound.sweep_deletions")
     return twiml(received.replies)
 

@@ -695,7 +695,7 @@ def _consent(turn: Turn, body: str) -> None:
         _start(turn, "")
         return
     if body == "1":
-        attach_contact(turn.session, report, turn.inbound.sender)
+        attach_contact(turn.session, report, turn.inbound.sender, now=turn.now)
     receipt = issue_receipt(turn.session, report, profile=turn.profile)
     turn.conversation.step = "finished"
     turn.say(str(prompts.RECEIPT) % {"receipt": format_receipt(receipt)})

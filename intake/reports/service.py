@@ -176,15 +176,37 @@ def open_report(
     return row
 
 
-def attach_contact(session: Session, report: Report, number: str) -> None:
-    """Keep the worker's number sealed to the courier key: only the SMS sender can read it."""
+def attach_contact(session: Session, report: Report, number: str, *,
+                   now: dt.datetime | None = None) -> None:
+    """Keep the worker's number sealed to the courier key: only the SMS sender can read it.
+
+    The moment it was kept is sealed with it (``Contact.kept_at``): the courier alone reads
+    it, so the report shows nothing finer than its day in the clear (DESIGN 2)."""
     courier = courier_public_key(session)
     if courier is None:
         raise NoDeskAvailable("no courier key is configured, so no number can be kept")
-    report.contact_sealed = seal(number.encode("ascii"), [courier],
+    kept_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat()
+    report.contact_sealed = seal(f"{number}{_KEPT_AT}{kept_at}".encode("ascii"), [courier],
                                  context=contact_context(report.id))
     report.contact_consent = True
     session.flush()
+
+
+_KEPT_AT = "\n"  # never in a number (E.164, or "whatsapp:" and E.164)
+
+
+@dataclass(frozen=True)
+class Contact:
+    number: str = field(repr=False)
+    kept_at: dt.datetime | None  # None: sealed before the moment was kept with it
+
+
+def open_contact(report: Report, courier: PrivateKey) -> Contact:
+    """The report's sealed number (there must be one) and when it was kept."""
+    plain = open_sealed(report.contact_sealed or b"", courier,
+                        context=contact_context(report.id)).decode("ascii")
+    number, _, kept_at = plain.partition(_KEPT_AT)
+    return Contact(number, dt.datetime.fromisoformat(kept_at) if kept_at else None)
 
 
 def issue_receipt(session: Session, report: Report, *, profile: Argon2Profile) -> str:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from crypto.envelope import open_sealed
 from crypto.keys import PrivateKey
 from crypto.pseudonyms import sender_tag
 from intake.audit.service import record
@@ -31,7 +30,7 @@ from intake.errors import IntakeError
 from intake.install import courier_public_key
 from intake.messaging.models import Conversation, OptOut, OutboundMessage, OutboundStatus
 from intake.reports.models import Report
-from intake.reports.service import contact_context
+from intake.reports.service import open_contact
 from intake.rotation.batches import reports_with_numbers
 
 BATCH = 500
@@ -82,8 +81,7 @@ def rotate_pepper(session: Session, *, old: bytes, new: bytes, courier: PrivateK
 
 
 def _number(report: Report, courier: PrivateKey) -> str:
-    return open_sealed(report.contact_sealed or b"", courier,
-                       context=contact_context(report.id)).decode("ascii")
+    return open_contact(report, courier).number
 
 
 def _move_conversations(session: Session, *, old: bytes, new: bytes,

@@ -17,7 +17,7 @@ from intake.i18n import LANGUAGES
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
 from intake.reports.models import Report, ReportMessage
-from intake.reports.service import add_desk_reply, contact_context, message_context
+from intake.reports.service import add_desk_reply, message_context, open_contact
 from tests.sms.conftest import MX_NUMBER, Phone, SmsWorld, run_jobs
 
 RECEIPT = re.compile(r"(\d{4} \d{4} \d{4} \d{4})")
@@ -137,8 +137,7 @@ def test_yes_to_texts_keeps_the_number_sealed_to_the_courier(
     with database(sms_app).transaction() as session:
         report = session.scalars(select(Report)).one()
         assert report.contact_consent and report.contact_sealed is not None
-        assert open_sealed(report.contact_sealed, courier,
-                           context=contact_context(report.id)) == phone.number.encode()
+        assert open_contact(report, courier).number == phone.number
 
 
 def test_stop_forgets_the_number_and_start_begins_again(

@@ -14,10 +14,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from channels.sms.outbound import forget_number
+from crypto.envelope import seal
+from crypto.keys import PrivateKey
 from intake.db import Database
-from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDeletion
+from intake.messaging.models import OptOut, OutboundMessage, OutboundStatus, PendingDeletion
 from intake.reports.models import Report
+from intake.reports.service import Contact, contact_context, open_contact
 from intake.retention.service import delete_reports, forget_numbers
+from intake.settings import Settings
 from tests.alerts.conftest import free_port
 from tests.held_jobs import HeldQueue, held
 from tests.leaks import captured_logs, found_in, logs
@@ -177,3 +182,46 @@ def test_a_resumed_send_that_cannot_reach_twilio_raises_without_the_number(
     assert found_in(chain, {"number": phone.number}) == []
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENDING  # retried later
     assert twilio.created() == []
+
+
+def test_a_number_given_again_after_stop_and_start_is_kept(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, sms_settings: Settings) -> None:
+    """STOP queues the forgetting of the number. If the worker says START and reports again,
+    giving the number, before that job runs, the new report keeps it: only what was given
+    before the STOP goes."""
+    report_by_sms(phone, consent=True)
+    with database(sms_app).transaction() as session:
+        before = session.scalars(select(Report.id)).one()
+    with held(sms_app) as later:
+        phone.text("STOP")
+        phone.text("START")
+        report_by_sms(phone, consent=True)
+    later.run(sms_app, only=FORGET)
+    courier = PrivateKey.from_bytes(sms_settings.courier_key or b"")
+    with database(sms_app).transaction() as session:
+        reports = {r.id: r for r in session.scalars(select(Report))}
+        assert reports.pop(before).contact_sealed is None
+        [after] = reports.values()
+        assert after.contact_consent
+        assert open_contact(after, courier).number == phone.number
+
+
+def test_a_number_sealed_without_its_moment_is_read_and_forgotten(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, sms_settings: Settings) -> None:
+    """Numbers sealed before the moment was kept with them (the number alone), and a
+    forgetting queued before the STOP's moment travelled with it, still work."""
+    report_by_sms(phone, consent=True)
+    courier = PrivateKey.from_bytes(sms_settings.courier_key or b"")
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        report.contact_sealed = seal(phone.number.encode(), [courier.public_key()],
+                                     context=contact_context(report.id))
+        assert open_contact(report, courier) == Contact(phone.number, kept_at=None)
+    with held(sms_app):
+        phone.text("STOP")  # its job is held, and never run
+    with database(sms_app).transaction() as session:
+        tag = session.scalars(select(OptOut.sender_tag)).one()
+    with sms_app.app_context():
+        forget_number(tag)
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(Report.contact_sealed)).one() is None

@@ -22,6 +22,7 @@ from intake.reports.service import (
     body_context,
     contact_context,
     message_context,
+    open_contact,
 )
 from intake.settings import Settings
 from tests import factories
@@ -120,8 +121,7 @@ def test_sms_contact_is_sealed_to_the_courier_only(
     assert b"60123456789" not in report.contact_sealed
     assert settings.courier_key is not None
     courier = PrivateKey.from_bytes(settings.courier_key)
-    number = open_sealed(report.contact_sealed, courier, context=contact_context(report.id))
-    assert number == b"+60123456789"
+    assert open_contact(report, courier).number == "+60123456789"
     with pytest.raises(NotARecipient):
         open_sealed(report.contact_sealed, world.union.key, context=contact_context(report.id))
 
