@@ -72,6 +72,7 @@ class _Text:
     queued_at: dt.datetime
     resumed: bool  # an earlier attempt got as far as Twilio and stopped: was it sent?
     attempt: int  # this job's claim: a later claim by another job makes this one stop
+    wanted: bool = True  # False: no longer to be sent; only whether it was sent is settled
 
 
 def send_outbound(outbound_id: str) -> None:
@@ -108,6 +109,10 @@ def _send(outbound_id: uuid.UUID) -> None:
                 or outbound.attempts != text.attempt:
             return  # another job claimed it meanwhile and sends it
         sid = _found_at_twilio(session, client, text) if text.resumed else None
+        if sid is None and not text.wanted:
+            outbound.status = OutboundStatus.FAILED
+            _not_sent("verdict_not_wanted")
+            return
         if sid is None:
             try:
                 sid = client.messages.create(
@@ -122,7 +127,7 @@ def _send(outbound_id: uuid.UUID) -> None:
                 return
         outbound.status = OutboundStatus.SENT
         outbound.provider_sid = sid
-        if text.asks_verdict:
+        if text.asks_verdict and text.wanted:
             await_verdict(session, tag=text.tag, report_id=text.report_id,
                           inbound_number=text.sender, language=text.language,
                           now=dt.datetime.now(dt.UTC))
@@ -145,9 +150,11 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
                 message is None and not asks_verdict):
             outbound.status = OutboundStatus.FAILED
             return None
-        if asks_verdict and not _verdict_wanted(session, report.id):
+        resumed = outbound.status is OutboundStatus.SENDING
+        wanted = not asks_verdict or _verdict_wanted(session, report.id)
+        if not wanted and not resumed:
             outbound.status = OutboundStatus.FAILED
-            log.info("text not sent", extra={"job": SEND_TEXT_JOB, "event": "verdict_not_wanted"})
+            _not_sent("verdict_not_wanted")
             return None
         courier = _courier()
         number = open_contact(report, courier).number
@@ -159,12 +166,15 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
                                context=message_context(report.id, message.id)).decode()
         else:
             body = question_text(session, report)
-        resumed = outbound.status is OutboundStatus.SENDING
         outbound.status = OutboundStatus.SENDING
         outbound.attempts += 1
         return _Text(outbound.id, report.id, number, _our_number(session, report), body,
                      sender_tag(settings.pepper, number), report.language, asks_verdict,
-                     outbound.created_at, resumed, outbound.attempts)
+                     outbound.created_at, resumed, outbound.attempts, wanted)
+
+
+def _not_sent(event: str) -> None:
+    log.info("text not sent", extra={"job": SEND_TEXT_JOB, "event": event})
 
 
 def _verdict_wanted(session: Session, report_id: uuid.UUID) -> bool:

@@ -115,3 +115,43 @@ def test_the_workers_are_still_asked_after_the_case_closed(
     queue.run(sms_app, only=SEND)
     assert sorted(sent_to(twilio)) == sorted([phone.number, OTHER_NUMBER])
     assert status_of(db, mine) is OutboundStatus.SENT
+
+
+def _died_mid_send(db: Database, report_id: uuid.UUID) -> None:
+    """What a sender killed between Twilio's answer and its own commit leaves (or killed
+    just before it called Twilio: the row cannot tell)."""
+    with db.transaction() as session:
+        row = session.scalars(select(OutboundMessage).where(
+            OutboundMessage.report_id == report_id)).one()
+        row.status, row.provider_sid = OutboundStatus.SENDING, None
+
+
+@pytest.mark.parametrize("reached_twilio", [True, False])
+def test_a_question_cut_short_by_a_crash_is_settled_by_twilios_list_once_answered_on_the_web(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        twilio: TwilioFake, reached_twilio: bool) -> None:
+    """The sender died mid-send; the worker then answered on the follow-up page. The resumed
+    job sends nothing, and records what Twilio's list says: sent, or never sent."""
+    queue, _case, mine = asked(sms_app, db, numbers, phone, browser)
+    if reached_twilio:
+        queue.run(sms_app, only=SEND)
+    _died_mid_send(db, mine)
+    with db.transaction() as session:
+        record_verdict(session, session.get_one(Report, mine), Verdict.YES, "", channel="web")
+    queue.held.append((SEND, {"outbound_id": str(outbound_of(db, mine))}))
+    queue.run(sms_app, only=SEND)
+    assert sorted(sent_to(twilio)) == sorted([phone.number, OTHER_NUMBER][not reached_twilio:])
+    with db.transaction() as session:
+        row = session.scalars(select(OutboundMessage).where(
+            OutboundMessage.report_id == mine)).one()
+        if reached_twilio:
+            assert row.status is OutboundStatus.SENT
+            assert row.provider_sid in {m["sid"] for m in twilio.messages}
+        else:
+            assert row.status is OutboundStatus.FAILED and row.provider_sid is None
+
+
+def outbound_of(db: Database, report_id: uuid.UUID) -> uuid.UUID:
+    with db.transaction() as session:
+        return session.scalars(select(OutboundMessage.id).where(
+            OutboundMessage.report_id == report_id)).one()
