@@ -63,7 +63,16 @@ def record(
     object_id: object = None,
     detail: str | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with the work)."""
+    """Append one event in the caller's transaction (it commits or rolls back with the work).
+
+    Lock order: on PostgreSQL the chain's lock is taken here and held until commit, by
+    every audited request and job, so it comes last. Take every row lock the work needs
+    (FOR UPDATE, an UPDATE or DELETE, an INSERT whose foreign key reads the parent row)
+    before the first event: pending ORM changes are flushed before the lock is taken.
+    After it, touch only rows this transaction made or holds already, or take rows with
+    SKIP LOCKED: a transaction that holds such a row while it waits for the chain would
+    otherwise wait for this one while this one waits for it (a deadlock).
+    """
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor_id,

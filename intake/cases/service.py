@@ -214,6 +214,13 @@ def _unique(report_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
 def _linkable(session: Session, *, desk_id: int, facility_id: int, report_ids: list[uuid.UUID],
               case_id: uuid.UUID | None = None) -> list[tuple[uuid.UUID, ReportDesk]]:
     """This desk's triage rows of the reports, checked: same workplace, in no other case."""
+    # The reports' rows first, FOR KEY SHARE (their ids stay until commit: a link to them
+    # can be written after the audit event), then their triage rows: the order retention
+    # takes them in when it deletes a report. A report retention is deleting is then waited
+    # for (and found gone), and one being linked is not deleted; in the other order the two
+    # wait for each other.
+    session.execute(select(Report.id).where(Report.id.in_(report_ids)).order_by(Report.id)
+                    .with_for_update(read=True, key_share=True))
     rows = {report_id: (facility, triage) for report_id, facility, triage in session.execute(
         select(Report.id, Report.facility_id, ReportDesk)
         .join(ReportDesk, ReportDesk.report_id == Report.id)

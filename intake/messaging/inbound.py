@@ -12,7 +12,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -177,12 +177,21 @@ def _replay(seen: ProcessedInbound, key: bytes, now: dt.datetime) -> list[str]:
 def forget_old_replies(session: Session, *, window: dt.timedelta = REPLAY_WINDOW,
                        now: dt.datetime | None = None) -> int:
     """Drop kept replies past ``window``; the tags of handled messages stay for good, so a
-    late replay is still recognised (and answered with nothing)."""
+    late replay is still recognised (and answered with nothing).
+
+    Rows another transaction is forgetting are skipped (SKIP LOCKED), never waited for:
+    a desk form may call this after its first audit event (a reply, after the report was
+    opened), while another form holds the rows until its own audit event; waiting would
+    deadlock the two (``intake.audit.service.record``). A skipped reply goes with that
+    transaction, or with the next call."""
     cutoff = (now or dt.datetime.now(dt.UTC)) - window
+    due = (select(ProcessedInbound.sid_tag)
+           .where(ProcessedInbound.processed_at < cutoff,
+                  ProcessedInbound.reply_sealed.is_not(None))
+           .with_for_update(skip_locked=True))
     result = session.execute(
-        update(ProcessedInbound)
-        .where(ProcessedInbound.processed_at < cutoff, ProcessedInbound.reply_sealed.is_not(None))
-        .values(reply_sealed=None)
+        update(ProcessedInbound).where(ProcessedInbound.sid_tag.in_(due))
+        .values(reply_sealed=None).execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -98,10 +98,15 @@ def numbers_due(*, today: dt.date, contact_days: int) -> ColumnElement[bool]:
 
 def forget_numbers(session: Session, *, today: dt.date, contact_days: int,
                    batch: int = BATCH) -> int:
-    """Delete up to ``batch`` due numbers; texts still owed to them are cancelled."""
+    """Delete up to ``batch`` due numbers; texts still owed to them are cancelled.
+
+    The reports are locked FOR NO KEY UPDATE (their ids stay), held until this batch's
+    audit events: a row that points at one (a case link, a text, a message) can still be
+    written meanwhile, also by a request past its own first audit event, which FOR UPDATE
+    would make wait while this batch waits for the audit chain."""
     ids = list(session.scalars(
         select(Report.id).where(numbers_due(today=today, contact_days=contact_days))
-        .order_by(Report.id).limit(batch).with_for_update(skip_locked=True)))
+        .order_by(Report.id).limit(batch).with_for_update(skip_locked=True, key_share=True)))
     if not ids:
         return 0
     session.execute(update(Report).where(Report.id.in_(ids))

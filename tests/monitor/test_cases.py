@@ -3,10 +3,13 @@ de-identified summary a monitor reviews before anything reaches buyers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -17,12 +20,13 @@ from crypto.envelope import seal
 from intake.audit.models import AuditEvent
 from intake.cases import service
 from intake.cases.models import Case, CaseNote, CaseReport, CaseStatus
-from intake.db import Database
+from intake.db import Database, today
 from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageStatus
 from intake.reports.service import body_context
+from intake.retention.service import RetentionResult, run
 from tests import factories, leaks
 from tests.monitor.conftest import Browser, DeskWorld, submit
-from tests.races import at_once
+from tests.races import at_once, until_all_wait
 
 PHONE = "012-345 6789"
 SUMMARY = (f"Workers on the night shift were not paid overtime for three months. "
@@ -371,6 +375,91 @@ def test_a_review_at_the_moment_a_new_draft_is_saved_never_loses_the_new_draft(
         assert "changed since this page was loaded" in answers[1].get_data(as_text=True)
     assert "Since March." in browser.get(case_url(desks, case_id)).get_data(as_text=True)
     assert stored_case(db, case_id).summary_approved is None
+
+
+@dataclass
+class Alongside:
+    """Work run in a thread of its own while a case change is under way (``while_audited``):
+    what it returned, or raised, once ``finish`` has waited for it."""
+
+    work: Callable[[], object]
+    outcome: list[object] = field(default_factory=list)
+    thread: threading.Thread | None = None
+
+    def start(self, db: Database) -> None:
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        with db.engine.connect() as watch:
+            until_all_wait(watch, [self.thread])  # it waits for a lock, or has finished
+
+    def _run(self) -> None:
+        try:
+            self.outcome.append(self.work())
+        except BaseException as exc:  # for the test to see
+            self.outcome.append(exc)
+
+    def finish(self) -> list[object]:
+        assert self.thread is not None, "the case change appended no audit event"
+        self.thread.join(30)
+        return self.outcome
+
+
+def while_audited(monkeypatch: pytest.MonkeyPatch, db: Database,
+                  work: Callable[[], object]) -> Alongside:
+    """Start ``work`` as soon as the next case change has appended its first audit event
+    (holding the audit chain's lock to its commit); the change goes on once ``work`` waits
+    for a lock or has finished."""
+    alongside = Alongside(work)
+    real = service.record
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        event = real(*args, **kwargs)
+        monkeypatch.setattr(service, "record", real)  # once
+        alongside.start(db)
+        return event
+
+    monkeypatch.setattr(service, "record", record)
+    return alongside
+
+
+def test_a_case_made_while_retention_forgets_its_reports_number_both_go_through(
+    browser: Browser, desks: DeskWorld, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention locks a report whose sealed number is due, then appends to the audit
+    chain. A case made meanwhile appends first ("case.create") and links the report, whose
+    row its foreign key reads: retention's lock, which only changes the number, lets that
+    be, and both go through (a lock that kept the link out made each wait for the other:
+    PostgreSQL's deadlock error)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: no row locks to take in turn")
+    report_id, _ = submit(db, desks.factory_a, "They keep our passports.",
+                          number="+60123456789")
+    browser.login(desks.alice)
+    retention = while_audited(monkeypatch, db, lambda: run(
+        db, today=today() + dt.timedelta(days=400)))  # the number is due, the report is not
+    response = open_case_form(browser, desks, [report_id])
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert retention.finish() == [RetentionResult(numbers_deleted=1, reports_deleted=0)]
+
+
+def test_a_case_made_while_retention_deletes_old_reports_keeps_its_report(
+    browser: Browser, desks: DeskWorld, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention locks a report that is due, then deletes the rows that point at it (its
+    triage rows among them). Making a case takes its reports' rows before their triage
+    rows, as retention does: holding the triage rows while waiting for the report, it
+    waited for retention while retention waited for it (PostgreSQL's deadlock error). A
+    report being put in a case is not deleted."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: no row locks to take in turn")
+    report_id, _ = submit(db, desks.factory_a, "The fire exit is locked at night.")
+    browser.login(desks.alice)
+    retention = while_audited(monkeypatch, db, lambda: run(
+        db, today=today() + dt.timedelta(days=800)))  # past the desk's 730 days
+    response = open_case_form(browser, desks, [report_id])
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert retention.finish() == [RetentionResult(numbers_deleted=0, reports_deleted=0)]
+    assert statuses(db, desks, [report_id]) == [TriageStatus.IN_CASE]
 
 
 def test_closing_sets_closed_on(browser: Browser, desks: DeskWorld, db: Database) -> None:
