@@ -163,6 +163,7 @@ def _init_desk(app: Flask) -> None:
     from intake.cases.views import cases
     from intake.dashboards.views import dashboards
     from intake.headers import register_security_headers
+    from intake.once import new_nonce
     from intake.remedy.verdict_views import verdicts
     from intake.remedy.views import remedy
     from intake.supplychain.views import admin
@@ -172,6 +173,7 @@ def _init_desk(app: Flask) -> None:
                       remedy, admin):
         app.register_blueprint(blueprint)
     app.extensions["intake.csrf"].exempt(api)  # bearer tokens, no cookies: nothing to forge
+    app.add_template_global(new_nonce)  # a form that creates something acts once (intake.once)
     # The API counts its calls itself (intake.api.views) and answers a breach in JSON.
     counts_itself(app, api)
     app.after_request(set_key_cookie)

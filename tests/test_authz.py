@@ -35,6 +35,7 @@ from intake.alerts.service import create_webhook
 from intake.api.tokens import issue
 from intake.audit.models import AuditEvent
 from intake.db import Base, Database
+from intake.once import new_nonce
 from intake.remedy import service as remedy
 from intake.remedy.models import ActionOwner
 from intake.reports.models import Report, ReportMessage
@@ -392,7 +393,10 @@ def request_cell(browser: Browser, key: Cell, values: dict[str, str],
         return browser.client.open(path, method=method, headers=headers,
                                    json=form if method != "GET" else None,
                                    environ_base=browser.environ)
-    return browser.get(path) if method == "GET" else browser.post(path, form)
+    if method == "GET":
+        return browser.get(path)
+    # A fresh nonce, as the page of a form that creates something carries (intake.once).
+    return browser.post(path, {"nonce": new_nonce(), **form})
 
 
 def refusal(expected: Any, response: TestResponse) -> str | None:
@@ -585,6 +589,7 @@ def test_adding_with_a_receipt_writes_to_that_report_only(
     browser = browser_of("worker", module_app, world)
     db: Database = module_app.extensions["intake.db"]
     own, other = messages_of(db, world.worker_report), messages_of(db, world.values["report_id"])
+    browser.post("/en/followup", {"receipt": world.receipt})  # the thread, with its form
     response = browser.post("/en/followup", {"receipt": world.receipt, "action": "add",
                                              "message": "The manager kept our passports."})
     assert response.status_code == 200

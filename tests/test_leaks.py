@@ -152,8 +152,7 @@ def scenario(app: Flask, db: Database, settings: Settings, buyers: BuyerWorld,
                                     number=c["web_number"])
         assert len(web_receipt) == 16
         worker.get("/en/followup")
-        added = worker.post("/en/followup", {"receipt": web_receipt, "action": "add",
-                                             "message": c["addition"]})
+        added = worker.add_more(web_receipt, c["addition"])
         assert added.status_code == 200
         # A worker by SMS, in several messages, consenting to replies.
         phone = Phone(app.test_client(), settings, number=c["sms_number"], to=SMS_NUMBER_OURS)

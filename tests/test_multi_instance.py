@@ -136,8 +136,7 @@ def test_a_web_report_and_its_follow_up_cross_both_processes(pair: Pair, world: 
     with db.transaction() as session:
         before = len(session.scalars(select(Report)).one().messages)
     worker.get("/en/followup")
-    added = worker.post("/en/followup", {"receipt": receipt, "action": "add",
-                                         "message": "They also keep our passports"})
+    added = worker.add_more(receipt, "They also keep our passports")
     assert added.status_code == 200
     with db.transaction() as session:
         report = session.scalars(select(Report)).one()  # one report, the addition with it

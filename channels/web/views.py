@@ -34,6 +34,7 @@ from crypto.pseudonyms import (
     seal_with_key,
 )
 from crypto.receipts import format_receipt
+from intake import once
 from intake.ext import database_of, settings_of
 from intake.i18n import BY_CODE, LANGUAGES, language, negotiate
 from intake.kdf import argon2_profile
@@ -69,6 +70,7 @@ LIST_ALL_UP_TO = 40
 REPORT_POSTS = parse_limit("30/hour")
 RECEIPT_TRIES = parse_limit("10/hour")
 RESUBMIT_WINDOW = dt.timedelta(hours=1)  # a reload of the receipt page shows it again
+ADD_REFUSED = frozenset({"incomplete", "empty", "too_long"})  # their words are shown again
 
 
 @web.url_value_preprocessor
@@ -300,19 +302,23 @@ def followup_post() -> ResponseReturnValue:
             return render_template("web/followup_login.html", problem="not_found", typed=""), 200
         notice = _followup_action(session, found)
         thread = thread_for(session, found, worker_key)
+    kept = request.form.get("message", "")[: MAX_MESSAGE_CHARS * 2]
     return render_template(
         "web/followup_thread.html", thread=thread, receipt=typed, notice=notice,
         max_message=MAX_MESSAGE_CHARS, max_comment=MAX_COMMENT_CHARS,
-    )
+        message=kept if notice in ADD_REFUSED else "",
+        nonce=once.new_nonce(),
+    ), 400 if notice == "incomplete" else 200
 
 
 def _followup_action(session: Session, found: Report) -> str | None:
-    """Apply what the worker asked on the thread page (add more, give a verdict)."""
+    """Apply what the worker asked on the thread page (add more, once however often the form
+    is sent; give a verdict)."""
     action = request.form.get("action", "")
     try:
         if action == "add":
-            add_worker_message(session, found, request.form.get("message", ""))
-            return "added"
+            outcome = once.run_form_once(session, lambda: _add_more(session, found))
+            return "already_added" if outcome.repeated else "added"
         if action == "verdict":
             verdict = Verdict(request.form.get("verdict", ""))
             record_verdict(session, found, verdict, request.form.get("comment", ""),
@@ -320,6 +326,13 @@ def _followup_action(session: Session, found: Report) -> str | None:
             return "verdict_saved"
     except ValueError:
         return "choose_verdict"
+    except once.NonceInvalid:
+        return "incomplete"
     except ReportRejected as rejected:
         return rejected.reason
     return None
+
+
+def _add_more(session: Session, found: Report) -> str:
+    add_worker_message(session, found, request.form.get("message", ""))
+    return "added"

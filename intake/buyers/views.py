@@ -3,7 +3,9 @@ own actions and the shared thread, and the organisation's webhooks.
 
 Everything a buyer sees is addressed to their organisation and delivered; anything else is
 404, the same as an id that does not exist. Each POST changes one thing and commits once;
-a rejected change is rolled back and the page is shown again with the reason (400).
+a rejected change is rolled back and the page is shown again with the reason (400). A form
+that creates something (an action, a message, a webhook) acts once however often it is sent
+(``intake.once``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 
+from intake import once
 from intake.accounts.guard import buyer_required, signed_in
 from intake.alerts.service import WebhookRejected, create_webhook
 from intake.buyers import service
@@ -32,6 +35,9 @@ from intake.triage.taxonomy import DESK_CATEGORIES, SEVERITY_GUIDE
 buyer = Blueprint("buyer", __name__, url_prefix="/buyer")
 
 MAX_URL_CHARS = 500
+WEBHOOK_ADDED_ALREADY = ("This webhook was added already (the form was sent twice). Its "
+                         "signing secret was shown once, on the page that added it: if it was "
+                         "not copied, disable the webhook and add it again.")
 
 
 @buyer.errorhandler(CSRFError)
@@ -99,14 +105,20 @@ def _alert_page(alert_id: uuid.UUID, *, error: str | None = None,
 Change = Callable[[Session, int, uuid.UUID], str]
 
 
-def _change(alert_id: str, change: Change, *,
-            kept: Mapping[str, str] | None = None) -> ResponseReturnValue:
+def _change(alert_id: str, change: Change, *, kept: Mapping[str, str] | None = None,
+            once_per_form: bool = False) -> ResponseReturnValue:
+    """``once_per_form``: the change creates something, so it runs once however often its
+    form is sent (``intake.once``)."""
     aid = _alert_id(alert_id)
     org = _org()
     db = db_session()
     try:
-        message = change(db, org, aid)
-    except RemedyRejected as exc:
+        if once_per_form:
+            outcome = once.run_form_once(db, lambda: change(db, org, aid))
+            message = once.ALREADY_SAVED if outcome.repeated else outcome.result or ""
+        else:
+            message = change(db, org, aid)
+    except (RemedyRejected, once.NonceInvalid) as exc:
         db.rollback()
         return _alert_page(aid, error=f"Nothing was saved: {exc}.", kept=kept, status=400)
     db.commit()
@@ -149,7 +161,7 @@ def record_action(alert_id: str) -> ResponseReturnValue:
                               remedy_action_id=linked, actor_id=signed_in().account.id)
         return "Your action was recorded. The desk and your organisation can see it."
 
-    return _change(alert_id, change, kept=kept)
+    return _change(alert_id, change, kept=kept, once_per_form=True)
 
 
 @buyer.post("/alerts/<alert_id>/thread")
@@ -162,7 +174,7 @@ def post_message(alert_id: str) -> ResponseReturnValue:
                              actor_id=signed_in().account.id)
         return "Message posted to the buyers' thread."
 
-    return _change(alert_id, change, kept={"body": body})
+    return _change(alert_id, change, kept={"body": body}, once_per_form=True)
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -186,16 +198,25 @@ def _webhooks_page(*, error: str | None = None, url: str = "", secret: str | Non
 def add_webhook() -> ResponseReturnValue:
     url = request.form.get("url", "").strip()[: MAX_URL_CHARS * 2]
     db = db_session()
+    signing: list[str] = []
+
+    def add() -> str:
+        hook, secret = create_webhook(db, buyer_org_id=_org(), url=url,
+                                      secret_key=settings_of().secret_key,
+                                      actor_id=signed_in().account.id)
+        signing.append(secret)
+        return str(hook.id)  # never the secret: a repeat says it was shown already
+
     try:
-        _hook, secret = create_webhook(db, buyer_org_id=_org(), url=url,
-                                       secret_key=settings_of().secret_key,
-                                       actor_id=signed_in().account.id)
-    except WebhookRejected as exc:
+        outcome = once.run_form_once(db, add)
+    except (WebhookRejected, once.NonceInvalid) as exc:
         db.rollback()
         return _webhooks_page(error=f"No webhook was added: {exc}.", url=url, status=400)
-    db.commit()
+    if outcome.repeated:
+        flash(WEBHOOK_ADDED_ALREADY)
+        return redirect(url_for("buyer.webhooks")), 303
     # The secret is shown once, on this page, and never again (it is stored sealed).
-    return _webhooks_page(url="", secret=secret)
+    return _webhooks_page(url="", secret=signing[0])
 
 
 @buyer.post(f"/webhooks/<int(max={MAX_ID}):webhook_id>/disable")

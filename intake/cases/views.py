@@ -2,7 +2,8 @@
 the linked reports' words, notes, status, and the summary with its de-identification review.
 
 Each POST changes one thing and commits once; a rejected change is rolled back and the page
-is shown again with the reason and the monitor's input kept (400).
+is shown again with the reason and the monitor's input kept (400). A form that creates
+something (a case, a note) acts once however often it is sent (``intake.once``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from intake import once
 from intake.accounts.guard import monitor_required, signed_in
 from intake.accounts.models import Desk
 from intake.accounts.views import stale_form
@@ -122,20 +124,26 @@ def new_case(desk_id: int) -> ResponseReturnValue:
     db = _db()
     form = request.form
     facility = form.get("facility", "")
-    try:
-        case = service.create_case(
+
+    def open_case() -> str:
+        return str(service.create_case(
             db, desk_id=desk.id, title=form.get("title", "")[: service.MAX_TITLE_CHARS * 2],
             category=form.get("category", ""), severity=_severity(form.get("severity")),
             facility_id=int(facility) if ID.fullmatch(facility) else None,
             report_ids=parse_report_ids(form.get("reports", "")[:100_000]),
             actor_id=signed_in().account.id,
-        )
-    except CaseRejected as exc:
+        ).id)
+
+    try:
+        outcome = once.run_form_once(db, open_case)
+    except (CaseRejected, once.NonceInvalid) as exc:
         db.rollback()
         return _list_page(desk, form=form, error=f"No case was opened: {exc}.", status=400)
-    db.commit()
-    flash("Case opened. Its reports have left the triage queue.")
-    return redirect(url_for("cases.case_page", desk_id=desk.id, case_id=case.id)), 303
+    flash(once.ALREADY_SAVED if outcome.repeated
+          else "Case opened. Its reports have left the triage queue.")
+    if outcome.result is None:  # sent twice, long ago: the first case is in the list
+        return redirect(url_for("cases.case_list", desk_id=desk.id)), 303
+    return redirect(url_for("cases.case_page", desk_id=desk.id, case_id=outcome.result)), 303
 
 
 def _list_page(desk: Desk, *, form: Mapping[str, str], error: str | None = None,
@@ -186,17 +194,24 @@ Change = Callable[[Session, Desk, uuid.UUID], str]
 def change_case(desk_id: int, case_id: str, change: Change, *,
                 kept: Mapping[str, str] | None = None,
                 rejected: tuple[type[Exception], ...] = (CaseRejected,),
-                refused: str = "Nothing was changed") -> ResponseReturnValue:
+                refused: str = "Nothing was changed",
+                once_per_form: bool = False) -> ResponseReturnValue:
     """Run one change of a case in one transaction: commit and say what happened, or roll
     back and show the case again with the reason (400; 409 when another monitor's change
     of the same thing won the race). Other domains' case-page forms use it too, naming
-    their own ``rejected`` errors."""
+    their own ``rejected`` errors. ``once_per_form``: the change creates something, so it
+    runs once however often its form is sent (``intake.once``)."""
     desk = member_desk(desk_id)
     cid = _case_id(case_id)
     db = _db()
+    refusals: tuple[type[Exception], ...] = (*rejected, once.NonceInvalid)
     try:
-        message = change(db, desk, cid)
-    except rejected as exc:
+        if once_per_form:
+            outcome = once.run_form_once(db, lambda: change(db, desk, cid))
+            message = once.ALREADY_SAVED if outcome.repeated else outcome.result or ""
+        else:
+            message = change(db, desk, cid)
+    except refusals as exc:
         db.rollback()
         return _case_page(desk, cid, error=f"{refused}: {exc}.", kept=kept, status=400)
     except IntegrityError:
@@ -251,7 +266,7 @@ def add_note(desk_id: int, case_id: str) -> ResponseReturnValue:
                          actor_id=signed_in().account.id)
         return "Note saved, sealed to the desk."
 
-    return change_case(desk_id, case_id, change, kept={"note": text})
+    return change_case(desk_id, case_id, change, kept={"note": text}, once_per_form=True)
 
 
 @cases.post("/d/<int:desk_id>/cases/<case_id>/status")

@@ -2,14 +2,15 @@
 buyers' thread with its moderation (section 50), and the routes their forms post to.
 
 Each POST changes one thing and commits once; a rejected change is rolled back and answered
-400 with the reason; another desk's case, action or message is 404.
+400 with the reason; another desk's case, action or message is 404. Adding an action or a
+message acts once however often its form is sent (``intake.once``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -114,26 +115,31 @@ def _org_id(value: str) -> int | None:
 Change = Callable[[Session, Desk, uuid.UUID], str]
 
 
-def _change(desk_id: int, case_id: str, change: Change) -> ResponseReturnValue:
-    return change_case(desk_id, case_id, change, rejected=(RemedyRejected,))
+def _change(desk_id: int, case_id: str, change: Change, *,
+            kept: Mapping[str, str] | None = None,
+            once_per_form: bool = False) -> ResponseReturnValue:
+    return change_case(desk_id, case_id, change, rejected=(RemedyRejected,), kept=kept,
+                       once_per_form=once_per_form)
 
 
 @remedy.post("/d/<int:desk_id>/cases/<case_id>/remedy/actions")
 @monitor_required
 def add_action(desk_id: int, case_id: str) -> ResponseReturnValue:
     form = request.form
+    kept = {"description": form.get("description", "")[: service.MAX_ACTION_CHARS * 2],
+            "evidence": form.get("evidence", "")[: service.MAX_EVIDENCE_CHARS * 2],
+            "due_on": form.get("due_on", "")[:40], "owner": form.get("owner", ""),
+            "buyer": form.get("buyer", "")}
 
     def change(db: Session, desk: Desk, cid: uuid.UUID) -> str:
         service.add_action(
-            db, desk_id=desk.id, case_id=cid,
-            description=form.get("description", "")[: service.MAX_ACTION_CHARS * 2],
-            owner=_owner(form.get("owner", "")), buyer_org_id=_org_id(form.get("buyer", "")),
-            due_on=_date(form.get("due_on", "")[:40]),
-            evidence=form.get("evidence", "")[: service.MAX_EVIDENCE_CHARS * 2],
+            db, desk_id=desk.id, case_id=cid, description=kept["description"],
+            owner=_owner(kept["owner"]), buyer_org_id=_org_id(kept["buyer"]),
+            due_on=_date(kept["due_on"]), evidence=kept["evidence"],
             actor_id=signed_in().account.id)
         return "Action added to the remedy plan."
 
-    return _change(desk_id, case_id, change)
+    return _change(desk_id, case_id, change, kept=kept, once_per_form=True)
 
 
 @remedy.post("/d/<int:desk_id>/cases/<case_id>/remedy/actions/<action_id>/status")
@@ -171,7 +177,7 @@ def thread_post(desk_id: int, case_id: str) -> ResponseReturnValue:
                           actor_id=signed_in().account.id)
         return "Message posted to the buyers' thread."
 
-    return _change(desk_id, case_id, change)
+    return _change(desk_id, case_id, change, kept={"body": body}, once_per_form=True)
 
 
 @remedy.post("/d/<int:desk_id>/cases/<case_id>/thread/<message_id>/visibility")

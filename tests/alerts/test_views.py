@@ -12,6 +12,7 @@ from intake.audit.models import AuditEvent
 from intake.db import Database
 from tests.alerts.conftest import buyer, contract, ready_case, set_band
 from tests.monitor.conftest import Browser, DeskWorld
+from tests.races import at_once
 
 
 def case_url(desks: DeskWorld, case_id: uuid.UUID, action: str = "") -> str:
@@ -60,6 +61,38 @@ def test_alerting_from_the_case_page_waits_for_the_batch(
     assert "Waiting for the batch of" in page
     [alert] = alerts_of(db, case_id)
     assert alert.delivered_at is None and alert.deliver_after > dt.datetime.now(dt.UTC)
+
+
+def test_alerting_twice_alerts_each_buyer_once(
+    browser: Browser, db: Database, desks: DeskWorld
+) -> None:
+    """A double click on "Alert buyers" needs no nonce: a second send reaches only the buyers
+    not alerted yet, and says so."""
+    with_buyers(db, desks)
+    case_id = ready_case(db, desks)
+    browser.login(desks.alice)
+    browser.get(case_url(desks, case_id))
+    answers = [browser.post(case_url(desks, case_id, "/alerts")) for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 303]
+    page = browser.get(case_url(desks, case_id)).get_data(as_text=True)
+    assert "Every buyer covering this workplace has already been alerted" in page
+    assert len(alerts_of(db, case_id)) == 1
+
+
+def test_alerting_twice_at_the_same_moment_alerts_each_buyer_once(
+    browser: Browser, other_browser: Browser, db: Database, desks: DeskWorld
+) -> None:
+    """Both sends pass their checks before either saves (tests.races lines them up at the
+    audit chain): one alert per buyer and case still, so one delivery."""
+    with_buyers(db, desks)
+    case_id = ready_case(db, desks)
+    for each in (browser, other_browser):
+        each.login(desks.alice)
+        each.get(case_url(desks, case_id))
+    answers = at_once(db.engine, lambda: browser.post(case_url(desks, case_id, "/alerts")),
+                      lambda: other_browser.post(case_url(desks, case_id, "/alerts")))
+    assert all(a.status_code in (303, 409) for a in answers), [a.status_code for a in answers]
+    assert len(alerts_of(db, case_id)) == 1
 
 
 def test_reidentification_warning_must_be_confirmed_on_the_page(

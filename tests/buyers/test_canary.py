@@ -62,9 +62,12 @@ def test_no_buyer_page_shows_anything_but_what_was_written_for_buyers(
     alert = add_alert(db, case_id, buyers.westhaven, count=1)
     desk_page = browser.get(case_url(desks, case_id)).get_data(as_text=True)
     assert all(planted in desk_page for planted in (WORDS, REPLY, TITLE, NOTE))  # planted
-    browser.post(case_url(desks, case_id, "/remedy/actions"),
-                 {"description": "Pay the back wages", "owner": "supplier"})
-    browser.post(case_url(desks, case_id, "/thread"), {"body": "The desk is on it."})
+    assert browser.post(case_url(desks, case_id, "/remedy/actions"),
+                        {"description": "Pay the back wages", "owner": "supplier"}
+                        ).status_code == 303
+    browser.get(case_url(desks, case_id))
+    assert browser.post(case_url(desks, case_id, "/thread"),
+                        {"body": "The desk is on it."}).status_code == 303
 
     other_browser.login(buyers.buyer_a)
     other_browser.get(f"/buyer/alerts/{alert}")

@@ -10,6 +10,7 @@ from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
 from intake.db import Database
+from intake.once import new_nonce
 from intake.reports.models import Severity, TriageStatus
 from tests.fuzz.conftest import Recorder, sized_text
 from tests.monitor.conftest import Browser, DeskWorld, submit
@@ -95,11 +96,12 @@ def test_case_note_with_arbitrary_text_never_fails(
 
     @fuzz_settings(max_examples=EXAMPLES, deadline=None, database=None)
     @given(st.fixed_dictionaries({}, optional={
-        "text": sized_text(20000)}))
+        "text": sized_text(20000),
+        "nonce": st.one_of(st.builds(new_nonce), any_text)}))
     def run(fields: dict[str, str]) -> None:
         nonlocal seen
         seen += 1
-        response = browser.post(f"{page}/notes", fields)
+        response = browser.post(f"{page}/notes", {"nonce": new_nonce(), **fields})
         statuses.add(response.status_code)
         assert response.status_code in (303, 400, 413), (response.status_code, fields)
 

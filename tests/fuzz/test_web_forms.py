@@ -12,6 +12,7 @@ from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
 from intake.db import Database
+from intake.once import new_nonce
 from tests.fuzz.conftest import Recorder, sized_text
 from tests.monitor.conftest import submit
 from tests.web.conftest import Worker, World
@@ -95,6 +96,7 @@ def test_followup_with_arbitrary_fields_never_fails(
             "verdict": st.one_of(st.sampled_from(["resolved", "not_resolved", "partly"]),
                                  any_text),
             "comment": sized_text(2000),
+            "nonce": st.one_of(st.builds(new_nonce), any_text),
             "csrf_token": any_text,
         }))
     def run(fields: dict[str, str]) -> None:

@@ -69,6 +69,11 @@ def every_page(worker: Worker, world: World, db: Database, lang: str) -> dict[st
     pages["followup"] = worker.get(f"/{lang}/followup").get_data(as_text=True)
     pages["thread"] = worker.post(f"/{lang}/followup",
                                   {"receipt": receipt}).get_data(as_text=True)
+    more = {"receipt": receipt, "action": "add", "message": "x", "nonce": worker.nonce}
+    worker.post(f"/{lang}/followup", more)
+    pages["added-twice"] = worker.post(f"/{lang}/followup", more).get_data(as_text=True)
+    pages["add-incomplete"] = worker.post(f"/{lang}/followup",
+                                          {**more, "nonce": ""}).get_data(as_text=True)
     pages["not-found"] = worker.post(f"/{lang}/followup",
                                      {"receipt": "0" * 16}).get_data(as_text=True)
     pages["404"] = worker.client.get(f"/{lang}/no-such-page").get_data(as_text=True)

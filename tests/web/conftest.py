@@ -52,6 +52,7 @@ class Worker:
     client: FlaskClient
     lang: str = "en"
     token: str = ""
+    nonce: str = ""  # the last page's, sent only where a test passes it (the forms differ)
     environ: dict[str, str] = field(default_factory=lambda: {"REMOTE_ADDR": "192.0.2.10"})
 
     def get(self, path: str) -> TestResponse:
@@ -67,9 +68,22 @@ class Worker:
         return response
 
     def _remember(self, response: TestResponse) -> None:
-        found = CSRF.search(response.get_data(as_text=True))
+        page = response.get_data(as_text=True)
+        found = CSRF.search(page)
         if found:
             self.token = found.group(1)
+        nonce = NONCE.search(page)
+        self.nonce = nonce.group(1) if nonce else ""
+
+    def open_thread(self, receipt: str) -> TestResponse:
+        """The follow-up thread, opened with the receipt (its "add more" form's nonce kept)."""
+        return self.post(f"/{self.lang}/followup", {"receipt": receipt})
+
+    def add_more(self, receipt: str, message: str) -> TestResponse:
+        """Open the thread and send more on its form, as a worker does."""
+        self.open_thread(receipt)
+        return self.post(f"/{self.lang}/followup", {"receipt": receipt, "action": "add",
+                                                    "message": message, "nonce": self.nonce})
 
     def step(self, step: str, **fields: Any) -> TestResponse:
         return self.post(f"/{self.lang}/report", {"step": step, "go": "next", **fields})

@@ -172,7 +172,7 @@ def test_malformed_receipt_says_sixteen_digits(worker: Worker, world: World,
 def test_empty_addition_is_refused_gently(worker: Worker, world: World, db: Database) -> None:
     receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
     worker.get("/en/followup")
-    page = worker.post("/en/followup", {"receipt": receipt, "action": "add", "message": "  "})
+    page = worker.add_more(receipt, "  ")
     assert "Please write something" in page.get_data(as_text=True)
 
 

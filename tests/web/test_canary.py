@@ -29,8 +29,7 @@ def test_canaries_from_the_web_form_are_nowhere_at_rest(
                                 details=CANARIES["sentence"], contact="sms",
                                 number=CANARIES["number"])
         worker.get("/en/followup")
-        worker.post("/en/followup", {"receipt": receipt, "action": "add",
-                                     "message": CANARIES["addition"]})
+        worker.add_more(receipt, CANARIES["addition"])
     canaries = {**CANARIES, "receipt": receipt, "user_agent": "CANARY-UA"}
     logs = captured_logs(caplog, capsys)
     for place, haystack in resting_places(settings).items():

@@ -188,8 +188,7 @@ def test_worker_adds_information_sealed_to_the_desk(worker: Worker, world: World
                                                     db: Database) -> None:
     receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
     worker.get("/en/followup")
-    page = worker.post("/en/followup", {"receipt": receipt, "action": "add",
-                                        "message": "They paid half today."})
+    page = worker.add_more(receipt, "They paid half today.")
     assert "Your message was added" in page.get_data(as_text=True)
     with db.transaction() as session:
         report = session.scalars(select(Report)).one()
@@ -200,16 +199,12 @@ def test_worker_adds_information_sealed_to_the_desk(worker: Worker, world: World
     assert text == b"They paid half today."
 
 
-def test_two_messages_added_at_the_same_moment_each_get_their_own_place_in_the_thread(
-    app: Flask, worker: Worker, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The worker sends more twice at once (a double click, two phones): each request looks
-    up the thread's last place, then saves after it. Each pauses right after its look-up (on
-    the audit chain's lock, which tests.races holds until both wait), so both look before
-    either saves; still the two messages take places 1 and 2, in turn."""
+@pytest.fixture
+def paused_after_the_look_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A message added to a thread pauses right after looking up the thread's last place,
+    on the audit chain's lock (which tests.races holds until every request waits)."""
     from intake.reports import service as reports
 
-    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
     looked = reports._next_seq
 
     def pause_after_the_look_up(session: Session, report: Report) -> int:
@@ -219,12 +214,25 @@ def test_two_messages_added_at_the_same_moment_each_get_their_own_place_in_the_t
         return seq
 
     monkeypatch.setattr(reports, "_next_seq", pause_after_the_look_up)
+
+
+@pytest.mark.usefixtures("paused_after_the_look_up")
+def test_two_messages_added_at_the_same_moment_each_get_their_own_place_in_the_thread(
+    app: Flask, worker: Worker, world: World, db: Database
+) -> None:
+    """The worker sends more twice at once (a double click, two phones): each request looks
+    up the thread's last place, then saves after it. Each pauses right after its look-up (on
+    the audit chain's lock, which tests.races holds until both wait), so both look before
+    either saves; still the two messages take places 1 and 2, in turn."""
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
     phone = Worker(app.test_client(), environ={"REMOTE_ADDR": "192.0.2.11"})
     for each in (worker, phone):
         each.get("/en/followup")
+        each.open_thread(receipt)
+
     def add(each: Worker, words: str) -> Any:
         return each.post("/en/followup", {"receipt": receipt, "action": "add",
-                                          "message": words})
+                                          "message": words, "nonce": each.nonce})
 
     answers = at_once(db.engine, lambda: add(worker, "They paid half today."),
                       lambda: add(phone, "Not the rest."))
@@ -232,6 +240,62 @@ def test_two_messages_added_at_the_same_moment_each_get_their_own_place_in_the_t
     with db.transaction() as session:
         report = session.scalars(select(Report)).one()
         assert sorted(m.seq for m in report.messages) == [1, 2]
+
+
+def test_more_words_sent_twice_are_added_once_and_the_second_answer_says_so(
+    worker: Worker, world: World, db: Database
+) -> None:
+    """A double click on Send, or Send pressed again after a slow answer, sends the same
+    form twice (the same nonce): the words are added once."""
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
+    worker.get("/en/followup")
+    worker.open_thread(receipt)
+    more = {"receipt": receipt, "action": "add", "message": "They paid half today.",
+            "nonce": worker.nonce}
+    first, second = (worker.post("/en/followup", more) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert "Your message was added to your report" in first.get_data(as_text=True)
+    assert "It was not added a second time" in second.get_data(as_text=True)
+    with db.transaction() as session:
+        assert len(session.scalars(select(Report)).one().messages) == 1
+
+
+@pytest.mark.usefixtures("paused_after_the_look_up")
+def test_more_words_sent_twice_at_the_same_moment_are_added_once(
+    app: Flask, worker: Worker, world: World, db: Database
+) -> None:
+    """Both requests find the form not handled yet, then look up the thread's last place and
+    pause there (on the audit chain's lock, which tests.races holds until both wait): the
+    second to save finds the first one's record, and adds nothing."""
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
+    again = Worker(app.test_client(), environ={"REMOTE_ADDR": "192.0.2.11"})
+    for each in (worker, again):
+        each.get("/en/followup")
+    worker.open_thread(receipt)
+    more = {"receipt": receipt, "action": "add", "message": "They paid half today.",
+            "nonce": worker.nonce}
+    answers = at_once(db.engine, lambda: worker.post("/en/followup", more),
+                      lambda: again.post("/en/followup", more))
+    assert [a.status_code for a in answers] == [200, 200]
+    with db.transaction() as session:
+        assert len(session.scalars(select(Report)).one().messages) == 1
+
+
+@pytest.mark.parametrize("nonce", [None, "", "short", "x" * 23 + "!"])
+def test_more_words_without_the_forms_nonce_are_refused_kept_and_added_nowhere(
+    worker: Worker, world: World, db: Database, nonce: str | None
+) -> None:
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
+    worker.get("/en/followup")
+    worker.open_thread(receipt)
+    more = {"receipt": receipt, "action": "add", "message": "They paid half today."}
+    response = worker.post("/en/followup", more if nonce is None else {**more, "nonce": nonce})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your message was not added. Please press Send again." in page
+    assert ">They paid half today.</textarea>" in page
+    with db.transaction() as session:
+        assert session.scalars(select(Report)).one().messages == []
 
 
 def test_worker_gives_a_verdict_when_the_desk_proposes_to_close(
