@@ -22,7 +22,7 @@ from crypto.errors import CryptoError
 from crypto.pseudonyms import messagesid_key, messagesid_tag, open_with_key, seal_with_key
 from intake.errors import IntakeError
 from intake.ext import settings_of
-from intake.messaging.inbound import forget_old_replies
+from intake.messaging.inbound import kept_reply
 from intake.messaging.models import ProcessedInbound
 
 NONCE_CHARS = 24
@@ -62,10 +62,11 @@ def done_before(session: Session, nonce: str, *, pepper: bytes,
     row = session.get(ProcessedInbound, tag)
     if row is None:
         return False, None
-    if row.reply_sealed is None:
+    sealed = kept_reply(row, dt.datetime.now(dt.UTC))
+    if sealed is None:
         return True, None
     try:
-        return True, open_with_key(key, row.reply_sealed, context=b"desk-form").decode()
+        return True, open_with_key(key, sealed, context=b"desk-form").decode()
     except CryptoError:
         return True, None
 
@@ -76,7 +77,8 @@ def remember(session: Session, nonce: str, result: str, *, pepper: bytes,
     commit fail with IntegrityError; the caller then reads ``done_before``."""
     tag, key = _names(nonce, pepper, scope)
     session.add(ProcessedInbound(
-        sid_tag=tag, reply_sealed=seal_with_key(key, result.encode(), context=b"desk-form")))
+        sid_tag=tag, reply_sealed=seal_with_key(key, result.encode(), context=b"desk-form"),
+        keep_until=dt.datetime.now(dt.UTC) + KEEP_RESULT))
     session.flush()
 
 
@@ -96,7 +98,6 @@ def run_once(session: Session, nonce: str, action: Callable[[], str], *,
     repeat, even if its action failed meanwhile because of the other (a duplicate key, a
     report the other put in its case). Other errors of ``action`` propagate (the caller
     rolls back and explains)."""
-    forget_old_replies(session, window=KEEP_RESULT)
     done, result = done_before(session, nonce, pepper=pepper, scope=scope)
     if done:
         return Outcome(result, repeated=True)

@@ -1,6 +1,7 @@
 """Periodic work: queue the alert batch every quarter hour (each desk's batch hour decides
 when its alerts actually go out), the sweep of messages Twilio still keeps every five
-minutes, and the retention run once a day (and at each start).
+minutes, the drop of replies kept past their window every minute, and the retention run
+once a day (and at each start).
 Runs in ``intake worker`` (with Redis) or inside ``intake serve`` (embedded default); the
 jobs are coalesced, so several schedulers are harmless. ``intake alerts deliver`` and
 ``intake retention run`` do one run by hand or from cron."""
@@ -14,15 +15,20 @@ import time
 from flask import Flask
 
 from intake.ext import jobs_of
+from intake.messaging.inbound import FORGET_JOB
 
 DELIVER_ALERTS = "intake.alerts.delivery.deliver_due"
 RETENTION = "intake.retention.service.run_job"  # daily: deletes due numbers and reports
 # Inbound messages queue this sweep themselves; the periodic run picks up any that arrived
 # while a sweep was starting (the webhook skips Redis for a second after queuing one).
 TWILIO_DELETIONS = "channels.sms.outbound.sweep_deletions"
+# Replies kept for repeats (an SMS reply 10 minutes, a web receipt an hour) are dropped
+# within this interval of their window's end.
+KEPT_REPLIES = FORGET_JOB
 PERIODIC: tuple[tuple[str, float], ...] = ((DELIVER_ALERTS, 15 * 60.0),
                                            (RETENTION, 24 * 3600.0),
-                                           (TWILIO_DELETIONS, 5 * 60.0))
+                                           (TWILIO_DELETIONS, 5 * 60.0),
+                                           (KEPT_REPLIES, 60.0))
 log = logging.getLogger("intake.schedule")
 
 

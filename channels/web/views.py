@@ -39,7 +39,7 @@ from intake.ext import database_of, settings_of
 from intake.i18n import BY_CODE, LANGUAGES, language, negotiate
 from intake.kdf import argon2_profile
 from intake.limits import allowed, client_tag
-from intake.messaging.inbound import forget_old_replies
+from intake.messaging.inbound import kept_reply
 from intake.messaging.models import ProcessedInbound
 from intake.remedy.models import Verdict
 from intake.reports.categories import CATEGORIES
@@ -236,10 +236,10 @@ def _send(draft: Draft) -> ResponseReturnValue:
     )
     try:
         with database.transaction() as session:
-            forget_old_replies(session, window=RESUBMIT_WINDOW)
             receipt = submit_report(session, new, profile=argon2_profile(settings))
             session.add(ProcessedInbound(
                 sid_tag=tag, reply_sealed=seal_with_key(key, receipt.encode(), context=b"web"),
+                keep_until=dt.datetime.now(dt.UTC) + RESUBMIT_WINDOW,
             ))
     except ReportRejected:
         return _render_step("review", draft, {Problem.TAMPERED}), 400
@@ -260,10 +260,11 @@ def _receipt_sent_before(tag: str, key: bytes) -> tuple[bool, str | None]:
         row = session.get(ProcessedInbound, tag)
         if row is None:
             return False, None
-        if row.reply_sealed is None:
+        sealed = kept_reply(row, dt.datetime.now(dt.UTC))
+        if sealed is None:
             return True, None
         try:
-            return True, open_with_key(key, row.reply_sealed, context=b"web").decode()
+            return True, open_with_key(key, sealed, context=b"web").decode()
         except CryptoError:
             return True, None
 

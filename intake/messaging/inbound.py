@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ from crypto.pseudonyms import (
     sender_tag,
 )
 from intake.db import Database, table_of
+from intake.ext import database_of
 from intake.messaging.conversation import (
     Companion,
     Conflict,
@@ -42,6 +44,7 @@ from intake.messaging.conversation import (
 )
 from intake.messaging.models import PendingDeletion, ProcessedInbound
 
+log = logging.getLogger(__name__)
 REPLAY_WINDOW = dt.timedelta(minutes=10)
 ATTEMPTS = 5  # a message clashes only with another of the same sender, which then got through
 _CONTEXT = b"sms reply"
@@ -145,7 +148,7 @@ def _records(message_sid: str, replies: list[str], pepper: bytes,
                            context=_CONTEXT)
     return [
         (_PROCESSED, {"sid_tag": messagesid_tag(pepper, message_sid), "processed_at": now,
-                      "reply_sealed": sealed}),
+                      "reply_sealed": sealed, "keep_until": now + REPLAY_WINDOW}),
         (_DELETIONS, {"id": uuid.uuid4(), "provider_sid": message_sid, "created_at": now,
                       "attempts": 0}),
     ]
@@ -165,34 +168,53 @@ def replay_exists(session: Session, *, message_sid: str, pepper: bytes) -> bool:
 
 
 def _replay(seen: ProcessedInbound, key: bytes, now: dt.datetime) -> list[str]:
-    if seen.reply_sealed is None or now - seen.processed_at > REPLAY_WINDOW:
+    sealed = kept_reply(seen, now)
+    if sealed is None:
         return []
     try:
-        replies: list[str] = json.loads(open_with_key(key, seen.reply_sealed, context=_CONTEXT))
+        replies: list[str] = json.loads(open_with_key(key, sealed, context=_CONTEXT))
     except CryptoError:
         return []
     return replies
 
 
-def forget_old_replies(session: Session, *, window: dt.timedelta = REPLAY_WINDOW,
-                       now: dt.datetime | None = None) -> int:
-    """Drop kept replies past ``window``; the tags of handled messages stay for good, so a
-    late replay is still recognised (and answered with nothing).
+def kept_reply(seen: ProcessedInbound, now: dt.datetime) -> bytes | None:
+    """The sealed reply of a handled message or form while it is kept (the sweep below may
+    not have dropped it yet at the moment its window ends)."""
+    until = seen.keep_until or seen.processed_at + LONGEST_KEEP
+    return seen.reply_sealed if now < until else None
 
-    Rows another transaction is forgetting are skipped (SKIP LOCKED), never waited for:
-    a desk form may call this after its first audit event (a reply, after the report was
-    opened), while another form holds the rows until its own audit event; waiting would
-    deadlock the two (``intake.audit.service.record``). A skipped reply goes with that
-    transaction, or with the next call."""
-    cutoff = (now or dt.datetime.now(dt.UTC)) - window
+
+# The longest any kept reply is kept (the web's receipt): for rows from before each row said
+# how long (``keep_until`` is None).
+LONGEST_KEEP = dt.timedelta(hours=1)
+FORGET_JOB = "intake.messaging.inbound.forget_replies_job"
+
+
+def forget_old_replies(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Drop the kept replies whose window has passed; the tags of handled messages stay for
+    good, so a late repeat is still recognised (and answered with nothing).
+
+    Rows another sweep is dropping are skipped (SKIP LOCKED), never waited for."""
+    now = now or dt.datetime.now(dt.UTC)
+    kept = ProcessedInbound.reply_sealed.is_not(None)
     due = (select(ProcessedInbound.sid_tag)
-           .where(ProcessedInbound.processed_at < cutoff,
-                  ProcessedInbound.reply_sealed.is_not(None))
+           .where(kept, or_(ProcessedInbound.keep_until < now,
+                            and_(ProcessedInbound.keep_until.is_(None),
+                                 ProcessedInbound.processed_at < now - LONGEST_KEEP)))
            .with_for_update(skip_locked=True))
     result = session.execute(
         update(ProcessedInbound).where(ProcessedInbound.sid_tag.in_(due))
         .values(reply_sealed=None).execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def forget_replies_job() -> None:
+    """The periodic sweep (``intake.schedule``): replies are dropped within its interval of
+    their window's end, whatever else happens on the install."""
+    with database_of().transaction() as session:
+        dropped = forget_old_replies(session)
+    log.info("kept replies dropped", extra={"job": FORGET_JOB, "count": dropped})
 
 

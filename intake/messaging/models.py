@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, Uuid
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, LargeBinary, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.db import Base, UTCDateTime, new_id, utcnow
@@ -52,15 +52,27 @@ class OptOut(Base):
 class ProcessedInbound(Base):
     """An inbound MessageSid already handled, keyed by a keyed hash of the sid.
 
-    The reply is kept sealed under a key derived from the sid and the pepper for a short
-    window, so a retried webhook gets the same answer (DESIGN 5.2).
+    The reply is kept sealed under a key derived from the sid and the pepper until
+    ``keep_until``, so a retried webhook gets the same answer (DESIGN 5.2); the web's Send and
+    the forms handled once (``intake.once``) keep theirs here too, each for its own window.
+    A periodic job then drops it (``intake.messaging.inbound.forget_old_replies``); the tag
+    stays, so a late repeat is still recognised.
     """
 
     __tablename__ = "processed_inbound"
+    __table_args__ = (
+        # Only the replies still kept: the sweep finds those due without reading the tags of
+        # every message ever handled.
+        Index("ix_processed_inbound_kept", "keep_until",
+              postgresql_where=text("reply_sealed IS NOT NULL"),
+              sqlite_where=text("reply_sealed IS NOT NULL")),
+    )
 
     sid_tag: Mapped[str] = mapped_column(String(80), primary_key=True)
     processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     reply_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # None: kept before each row said how long (then the longest window, ``LONGEST_KEEP``)
+    keep_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutboundStatus(enum.StrEnum):

@@ -28,4 +28,5 @@ def test_scheduler_queues_alerts_retention_and_the_twilio_sweep_at_once_and_stop
     monkeypatch.setattr(stop, "wait", wait_once)
     schedule.start_periodic(app, stop)
     assert done.wait(10)
-    assert queued == [schedule.DELIVER_ALERTS, schedule.RETENTION, schedule.TWILIO_DELETIONS]
+    assert queued == [schedule.DELIVER_ALERTS, schedule.RETENTION, schedule.TWILIO_DELETIONS,
+                      schedule.KEPT_REPLIES]

@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import uuid
 
-import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from werkzeug.test import TestResponse
 
 from crypto.hierarchy import TEST_FAST
 from intake.audit.models import AuditEvent
-from intake.audit.service import record
-from intake.db import Database, utcnow
-from intake.messaging.inbound import forget_old_replies
-from intake.messaging.models import OutboundMessage, ProcessedInbound
+from intake.db import Database
+from intake.messaging.models import OutboundMessage
 from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageStatus
 from intake.reports.service import find_by_receipt, thread_for
 from tests import factories
 from tests.monitor.conftest import Browser, DeskWorld, submit
-from tests.races import at_once, until_all_wait
+from tests.races import at_once
 from tests.sms.conftest import run_jobs
 from tests.twilio_fake import TwilioFake
 
@@ -304,37 +299,3 @@ def test_a_report_entered_twice_is_stored_once_and_shows_the_same_receipt(
     assert "sent twice" in pages[1]
     with db.transaction() as session:
         assert len(list(session.scalars(select(Report.id)))) == 1
-
-
-def test_a_reply_waits_for_no_row_a_form_holds_while_it_waits_for_the_audit_chain(
-    browser: Browser, desks: DeskWorld, db: Database
-) -> None:
-    """A form handled once (``intake.once``: a report entered for a worker) first forgets
-    replies kept past their window, then appends to the audit chain. A reply appends first
-    (the report is opened) and then forgets too: it must not wait for the rows the form
-    holds, or the two wait for each other (PostgreSQL's deadlock error, the reply a 500)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite lets one writer in at a time: no row locks to take in turn")
-    report_id, _ = submit(db, desks.factory_a, "no pay slips")
-    with db.transaction() as session:  # an SMS reply kept for replays, its window past
-        session.add(ProcessedInbound(sid_tag="handled an hour ago", reply_sealed=b"sealed",
-                                     processed_at=utcnow() - dt.timedelta(hours=1)))
-    browser.login(desks.alice)
-    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
-    browser.get(path)
-    answers: list[TestResponse] = []
-    form = db.session_factory()
-    try:
-        with db.engine.connect() as watch:
-            assert forget_old_replies(form) == 1  # the form's first step
-            reply = threading.Thread(target=lambda: answers.append(
-                browser.post(path + "/reply", {"text": "We are on it", "action": "send"})))
-            reply.start()
-            until_all_wait(watch, [reply])  # the reply waits for a lock (or has finished)
-            record(form, "report.enter", actor_id=desks.amir.account_id,  # then its event
-                   desk_id=desks.a.desk.id)
-    finally:
-        form.rollback()
-        form.close()
-    reply.join(30)
-    assert [answer.status_code for answer in answers] == [303]

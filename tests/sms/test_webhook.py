@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
 from intake.db import Database
+from intake.messaging.inbound import REPLAY_WINDOW, forget_replies_job
 from intake.messaging.models import Conversation, ProcessedInbound
 from intake.reports.models import Channel, Report, ReportMessage
 from tests.sms.conftest import Phone, SmsWorld, new_sid, replies
@@ -116,6 +119,40 @@ def test_replay_after_the_window_gets_an_empty_answer(
         assert forget_old_replies(session, now=later) == 1
     assert replies(phone.post(params)) == []
     assert count(sms_app, Conversation) == 1
+
+
+def test_a_reply_is_not_replayed_after_its_window_even_before_the_sweep(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    params = phone.params("hello")
+    assert replies(phone.post(params))
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        kept = session.scalars(select(ProcessedInbound)).one()
+        assert kept.keep_until == kept.processed_at + REPLAY_WINDOW
+        kept.keep_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    assert replies(phone.post(params)) == []
+
+
+def test_the_periodic_sweep_drops_replies_past_their_window_and_keeps_the_others(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert replies(phone.post(phone.params("hello")))
+    assert replies(phone.post(phone.params("0")))
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        first = session.scalars(select(ProcessedInbound)
+                                .order_by(ProcessedInbound.processed_at)).first()
+        assert first is not None
+        first.keep_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    caplog.set_level("INFO", logger="intake.messaging.inbound")
+    with sms_app.app_context():
+        forget_replies_job()
+    with database.transaction() as session:
+        assert sorted(row.reply_sealed is None
+                      for row in session.scalars(select(ProcessedInbound))) == [False, True]
+    assert [r.__dict__.get("count") for r in caplog.records
+            if r.getMessage() == "kept replies dropped"] == [1]
 
 
 def test_whatsapp_sender_makes_a_whatsapp_report(phone: Phone, sms_world: SmsWorld,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,6 +16,8 @@ from crypto.errors import NotARecipient
 from crypto.keys import PrivateKey
 from intake.audit.service import _APPEND_LOCK
 from intake.db import Database
+from intake.messaging.inbound import forget_old_replies
+from intake.messaging.models import ProcessedInbound
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.reports.models import Author, Channel, Report, ReportDesk
 from intake.reports.service import (
@@ -140,6 +143,33 @@ def test_pressing_send_twice_stores_one_report_and_shows_the_same_receipt(
     digits = [part.split("</span>")[0] for part in first.split("<span>")[1:]]
     assert len("".join(digits)) == 16
     assert all(f"<span>{d}</span>" in second for d in digits)
+    with db.transaction() as session:
+        assert len(list(session.scalars(select(Report.id)))) == 1
+
+
+@pytest.mark.parametrize(("minutes", "shown"), [(30, True), (61, False)])
+def test_the_receipt_is_shown_again_for_an_hour_whatever_else_is_swept(
+    worker: Worker, world: World, db: Database, minutes: int, shown: bool
+) -> None:
+    """Send pressed again (a reload, a lost answer) shows the receipt for an hour, even after
+    the sweep dropped the replies kept for shorter (an SMS reply's ten minutes); later, it
+    says the report was sent, without the receipt, and stores nothing."""
+    worker.get("/en/report")
+    state = {"facility": str(world.penang.id), "category": ["wages"], "details": "x",
+             "contact": "web", "number": ""}
+    review = worker.step("contact", **state).get_data(as_text=True)
+    nonce = review.split('name="nonce" value="')[1].split('"')[0]
+    send = {"step": "review", "go": "send", "nonce": nonce, **state}
+    first = worker.post("/en/report", send).get_data(as_text=True)
+    digits = [part.split("</span>")[0] for part in first.split("<span>")[1:]]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+    with db.transaction() as session:
+        assert forget_old_replies(session, now=later) == (0 if shown else 1)
+        kept = session.scalars(select(ProcessedInbound)).one()
+        assert kept.keep_until is not None
+        kept.keep_until -= dt.timedelta(minutes=minutes)  # as if sent ``minutes`` ago
+    again = worker.post("/en/report", send).get_data(as_text=True)
+    assert all(f"<span>{d}</span>" in again for d in digits) is shown
     with db.transaction() as session:
         assert len(list(session.scalars(select(Report.id)))) == 1
 
