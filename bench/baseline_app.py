@@ -35,6 +35,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from crypto.pseudonyms import messagesid_key, messagesid_tag, seal_with_key, sender_tag
 from intake.db import table_of
+from intake.messaging.inbound import REPLAY_WINDOW
 from intake.messaging.models import Conversation, PendingDeletion, ProcessedInbound
 
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
@@ -115,7 +116,7 @@ def floor() -> Response:
             "c_category": None, "c_candidate_facility_id": None, "c_report_id": None,
             "c_return_step": None, "c_invalid_answers": 0, "c_updated_at": now, "c_version": 0,
             "p_sid_tag": messagesid_tag(PEPPER, sid), "p_processed_at": now,
-            "p_reply_sealed": sealed,
+            "p_reply_sealed": sealed, "p_keep_until": now + REPLAY_WINDOW,
             "d_id": uuid.uuid4(), "d_provider_sid": sid, "d_attempts": 0, "d_created_at": now,
         })
         cursor.close()
