@@ -189,32 +189,52 @@ def kept_reply(seen: ProcessedInbound, now: dt.datetime) -> bytes | None:
 # how long (``keep_until`` is None).
 LONGEST_KEEP = dt.timedelta(hours=1)
 FORGET_JOB = "intake.messaging.inbound.forget_replies_job"
+SWEEP_BATCH = 1000
 
 
-def forget_old_replies(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Drop the kept replies whose window has passed; the tags of handled messages stay for
-    good, so a late repeat is still recognised (and answered with nothing).
+def forget_old_replies(session: Session, *, now: dt.datetime | None = None,
+                       batch: int = SWEEP_BATCH) -> int:
+    """Drop up to ``batch`` kept replies whose window has passed; the number dropped.
 
-    Rows another sweep is dropping are skipped (SKIP LOCKED), never waited for."""
+    The tag of a handled message stays for good, so a late repeat (a captured request sent
+    again, its signature still valid) is still recognised and answered with nothing. Its
+    moment is cut to the day as its reply goes: no row keeps the minute of a message past
+    the few minutes a repeat needs it (DESIGN 2, coarse time). Rows another sweep is
+    dropping are skipped (SKIP LOCKED), never waited for."""
     now = now or dt.datetime.now(dt.UTC)
-    kept = ProcessedInbound.reply_sealed.is_not(None)
-    due = (select(ProcessedInbound.sid_tag)
-           .where(kept, or_(ProcessedInbound.keep_until < now,
-                            and_(ProcessedInbound.keep_until.is_(None),
-                                 ProcessedInbound.processed_at < now - LONGEST_KEEP)))
-           .with_for_update(skip_locked=True))
-    result = session.execute(
-        update(ProcessedInbound).where(ProcessedInbound.sid_tag.in_(due))
-        .values(reply_sealed=None).execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    due = session.execute(
+        select(ProcessedInbound.sid_tag, ProcessedInbound.processed_at)
+        .where(ProcessedInbound.reply_sealed.is_not(None),
+               or_(ProcessedInbound.keep_until < now,
+                   and_(ProcessedInbound.keep_until.is_(None),
+                        ProcessedInbound.processed_at < now - LONGEST_KEEP)))
+        .limit(batch).with_for_update(skip_locked=True)).all()
+    by_day: dict[dt.datetime, list[str]] = {}
+    for tag, processed_at in due:
+        by_day.setdefault(_day_of(processed_at), []).append(tag)
+    for day, tags in by_day.items():
+        session.execute(
+            update(ProcessedInbound).where(ProcessedInbound.sid_tag.in_(tags))
+            .values(reply_sealed=None, keep_until=None, processed_at=day)
+            .execution_options(synchronize_session=False))
+    return len(due)
+
+
+def _day_of(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def forget_replies_job() -> None:
     """The periodic sweep (``intake.schedule``): replies are dropped within its interval of
-    their window's end, whatever else happens on the install."""
-    with database_of().transaction() as session:
-        dropped = forget_old_replies(session)
+    their window's end, whatever else happens on the install; a backlog (an install that
+    kept replies before this sweep existed) goes in batches, each its own transaction."""
+    dropped = 0
+    while True:
+        with database_of().transaction() as session:
+            done = forget_old_replies(session)
+        dropped += done
+        if done < SWEEP_BATCH:
+            break
     if dropped:  # it runs every minute: a line only when it did something
         log.info("kept replies dropped", extra={"job": FORGET_JOB, "count": dropped})
 

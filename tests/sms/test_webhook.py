@@ -9,7 +9,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from intake.db import Database
-from intake.messaging.inbound import REPLAY_WINDOW, forget_replies_job
+from intake.messaging import inbound
+from intake.messaging.inbound import REPLAY_WINDOW
 from intake.messaging.models import Conversation, ProcessedInbound
 from intake.reports.models import Channel, Report, ReportMessage
 from tests.sms.conftest import Phone, SmsWorld, new_sid, replies
@@ -135,25 +136,38 @@ def test_a_reply_is_not_replayed_after_its_window_even_before_the_sweep(
 
 
 def test_the_periodic_sweep_drops_replies_past_their_window_and_keeps_the_others(
-    phone: Phone, sms_world: SmsWorld, sms_app: Flask, caplog: pytest.LogCaptureFixture
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert replies(phone.post(phone.params("hello")))
-    assert replies(phone.post(phone.params("0")))
+    """Replies past their window go, in batches (here of one), and with them the minute of
+    their message: the tag stays, dated to its day."""
+    for body in ("hello", "0", "9"):
+        assert replies(phone.post(phone.params(body)))
     database: Database = sms_app.extensions["intake.db"]
     with database.transaction() as session:
-        first = session.scalars(select(ProcessedInbound)
-                                .order_by(ProcessedInbound.processed_at)).first()
-        assert first is not None
-        first.keep_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        rows = list(session.scalars(select(ProcessedInbound)
+                                    .order_by(ProcessedInbound.processed_at)))
+        for row in rows[:2]:
+            row.keep_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        moments = {row.sid_tag: row.processed_at for row in rows}
+    monkeypatch.setattr(inbound, "SWEEP_BATCH", 1)
     caplog.set_level("INFO", logger="intake.messaging.inbound")
     with sms_app.app_context():
-        forget_replies_job()
-        forget_replies_job()  # nothing more is due: no second line
+        inbound.forget_replies_job()
+        inbound.forget_replies_job()  # nothing more is due: no second line
     with database.transaction() as session:
-        assert sorted(row.reply_sealed is None
-                      for row in session.scalars(select(ProcessedInbound))) == [False, True]
+        after = {row.sid_tag: row for row in session.scalars(select(ProcessedInbound))}
+    dropped = [tag for tag, row in after.items() if row.reply_sealed is None]
+    assert len(dropped) == 2 and len(after) == 3
+    for tag, row in after.items():
+        if tag in dropped:
+            assert row.processed_at == moments[tag].replace(hour=0, minute=0, second=0,
+                                                            microsecond=0)
+            assert row.keep_until is None
+        else:
+            assert row.processed_at == moments[tag]
     assert [r.__dict__.get("count") for r in caplog.records
-            if r.getMessage() == "kept replies dropped"] == [1]
+            if r.getMessage() == "kept replies dropped"] == [2]
 
 
 def test_whatsapp_sender_makes_a_whatsapp_report(phone: Phone, sms_world: SmsWorld,

@@ -166,8 +166,9 @@ def test_the_receipt_is_shown_again_for_an_hour_whatever_else_is_swept(
     with db.transaction() as session:
         assert forget_old_replies(session, now=later) == (0 if shown else 1)
         kept = session.scalars(select(ProcessedInbound)).one()
-        assert kept.keep_until is not None
-        kept.keep_until -= dt.timedelta(minutes=minutes)  # as if sent ``minutes`` ago
+        assert (kept.keep_until is not None) is shown
+        if kept.keep_until is not None:  # as if sent ``minutes`` ago
+            kept.keep_until -= dt.timedelta(minutes=minutes)
     again = worker.post("/en/report", send).get_data(as_text=True)
     assert all(f"<span>{d}</span>" in again for d in digits) is shown
     with db.transaction() as session:
