@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
+from flask import Flask
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
+from intake.alerts.delivery import deliver_due
 from intake.alerts.models import Alert
 from intake.audit.models import AuditEvent
 from intake.db import Database
-from tests.alerts.conftest import buyer, contract, ready_case, set_band
+from tests.alerts.conftest import Mailbox, buyer, contract, ready_case, set_band
 from tests.monitor.conftest import Browser, DeskWorld
 from tests.races import at_once
+from tests.sms.conftest import run_jobs
 
 
 def case_url(desks: DeskWorld, case_id: uuid.UUID, action: str = "") -> str:
@@ -196,3 +201,61 @@ def test_stale_form_is_refused_without_a_500(
     response = browser.post(case_url(desks, case_id, "/alerts"))
     assert 400 <= response.status_code < 500
     assert alerts_of(db, case_id) == []
+
+
+def add_brent(browser: Browser, desks: DeskWorld, case_id: uuid.UUID, brent: int) -> TestResponse:
+    """The "Add a buyer by hand" form as the page sent it (the same token each time)."""
+    return browser.client.post(case_url(desks, case_id, "/alerts/buyers"),
+                               data={"csrf_token": browser.token, "buyer_org_id": str(brent)},
+                               environ_base=browser.environ)
+
+
+def alerts_to(db: Database, case_id: uuid.UUID, org_id: int) -> list[Alert]:
+    return [alert for alert in alerts_of(db, case_id) if alert.buyer_org_id == org_id]
+
+
+def test_a_buyer_added_by_hand_twice_is_alerted_once_and_the_second_send_is_told(
+    browser: Browser, db: Database, desks: DeskWorld
+) -> None:
+    """A double click on "Add", or a resend after a timeout: one alert for the buyer, one
+    audit event, and the second answer says the buyer was alerted already."""
+    brent = with_buyers(db, desks)
+    case_id = ready_case(db, desks)
+    browser.login(desks.alice)
+    browser.get(case_url(desks, case_id))
+    answers = [add_brent(browser, desks, case_id, brent) for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 400]
+    assert ("County of Brent has already been alerted about this case"
+            in answers[1].get_data(as_text=True))
+    assert len(alerts_to(db, case_id, brent)) == 1
+    with db.transaction() as session:
+        assert len(session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "alert.add_buyer")).all()) == 1
+
+
+@pytest.mark.parametrize("already_alerted", [False, True])
+def test_a_buyer_added_by_hand_twice_at_the_same_moment_gets_one_alert_and_one_email(
+    app: Flask, browser: Browser, other_browser: Browser, db: Database, desks: DeskWorld,
+    mailbox: Mailbox, already_alerted: bool
+) -> None:
+    """Both sends found the buyer not alerted before either saved (tests.races lines them up
+    at the audit chain), on a case still open or alerted already (then no status change
+    orders them): one alert, so one digest e-mail at the batch, and no 500."""
+    brent = with_buyers(db, desks)
+    case_id = ready_case(db, desks)
+    for each in (browser, other_browser):
+        each.login(desks.alice)
+    if already_alerted:
+        browser.get(case_url(desks, case_id))
+        assert browser.post(case_url(desks, case_id, "/alerts")).status_code == 303
+    for each in (browser, other_browser):
+        each.get(case_url(desks, case_id))
+    answers = at_once(db.engine, lambda: add_brent(browser, desks, case_id, brent),
+                      lambda: add_brent(other_browser, desks, case_id, brent))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses[0] == 303 and statuses[1] in (400, 409), statuses
+    [alert] = alerts_to(db, case_id, brent)
+    with app.app_context():
+        deliver_due(alert.deliver_after)
+    run_jobs(app)
+    assert [m.rcpt_tos for m in mailbox.messages].count(["procurement@brent.example"]) == 1

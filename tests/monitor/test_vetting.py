@@ -21,6 +21,7 @@ from intake.accounts.models import (
     MembershipStatus,
 )
 from intake.accounts.service import desk_context
+from intake.audit.models import AuditEvent
 from intake.db import Database
 from intake.reports.models import Report
 from intake.reports.service import body_context
@@ -309,3 +310,52 @@ def test_two_members_inviting_the_same_person_at_once_make_one_invitation(
         assert session.scalars(select(Membership).where(
             Membership.account_id == account.id,
             Membership.desk_id == desks.a.desk.id)).one().status is MembershipStatus.PENDING
+
+
+def test_an_invite_sent_twice_makes_one_invitation_and_the_second_send_is_told(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """A double click on "Invite", or a resend after a timeout (the same form, the same
+    token): one account, one pending invitation, one audit event; the second answer shows
+    no new first password and says the person is invited already."""
+    email = "new@desk-a.example"
+    browser.login(desks.alice)
+    _members_page(browser, desks)
+    form = {"csrf_token": browser.token, "email": email, "display_name": "Newcomer"}
+    answers = [browser.client.post(f"/monitor/d/{desks.a.desk.id}/members/invite", data=form,
+                                   environ_base=browser.environ) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 303]
+    assert PASSWORD_SHOWN.search(answers[0].get_data(as_text=True))
+    assert "That person is already a member or invited" in _members_page(browser, desks)
+    with db.transaction() as session:
+        account = session.scalars(select(Account).where(Account.email == email)).one()
+        assert session.scalars(select(Membership).where(
+            Membership.account_id == account.id)).one().status is MembershipStatus.PENDING
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "member.invite")) == 1
+
+
+@pytest.mark.parametrize("who", ["newcomer", "bella"])
+def test_an_invite_sent_twice_at_the_same_moment_makes_one_invitation(
+    app: Flask, browser: Browser, desks: DeskWorld, db: Database, who: str
+) -> None:
+    """A double click by one member: both sends found no invitation before either saved
+    (tests.races lines them up); one invitation, one first password shown, no 500."""
+    email = "new@desk-a.example" if who == "newcomer" else desks.bella.email
+    again = Browser(app.test_client(), db)
+    for each in (browser, again):
+        each.login(desks.alice)
+        _members_page(each, desks)
+    url = f"/monitor/d/{desks.a.desk.id}/members/invite"
+    form = {"email": email, "display_name": "Invited"}
+    answers = at_once(db.engine, lambda: browser.post(url, form), lambda: again.post(url, form))
+    assert sorted(a.status_code for a in answers) == [200, 303]
+    shown = [PASSWORD_SHOWN.search(a.get_data(as_text=True)) for a in answers]
+    assert sum(p is not None for p in shown) == (1 if who == "newcomer" else 0)
+    with db.transaction() as session:
+        account = session.scalars(select(Account).where(Account.email == email)).one()
+        assert session.scalars(select(Membership).where(
+            Membership.account_id == account.id,
+            Membership.desk_id == desks.a.desk.id)).one().status is MembershipStatus.PENDING
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "member.invite")) == 1

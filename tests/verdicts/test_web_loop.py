@@ -13,7 +13,9 @@ from sqlalchemy import select
 from intake.audit.models import AuditEvent
 from intake.db import Database
 from intake.messaging.models import OutboundMessage
+from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.remedy.models import Verdict, WorkerVerdict
+from tests.held_jobs import held
 from tests.monitor.conftest import Browser, DeskWorld, submit
 from tests.races import at_once
 from tests.twilio_fake import TwilioFake
@@ -159,11 +161,39 @@ def test_asking_twice_at_the_same_moment_texts_each_worker_once(
     other.login(desks.amir)
     browser.get(case.url(desks)), other.get(case.url(desks))
     url = case.url(desks, "/verdicts/request")
-    answers = at_once(db.engine, lambda: browser.post(url), lambda: other.post(url))
+    with held(app) as queue:
+        answers = at_once(db.engine, lambda: browser.post(url), lambda: other.post(url))
     assert sorted(a.status_code for a in answers) == [303, 400]
     refused = next(a for a in answers if a.status_code == 400)
     assert "the workers were asked already" in refused.get_data(as_text=True)
+    owed = texts_owed(db)
+    assert len(owed) == 1 and queue.held == owed  # one question stored, one text queued
     with db.transaction() as session:
-        assert len(session.scalars(select(OutboundMessage)).all()) == 1
         assert len(session.scalars(select(AuditEvent).where(
             AuditEvent.action == "case.verdicts_requested")).all()) == 1
+
+
+def texts_owed(db: Database) -> list[tuple[str, dict[str, str | int]]]:
+    """The send jobs the stored questions call for: one per OutboundMessage row."""
+    with db.transaction() as session:
+        return [(SEND_TEXT_JOB, {"outbound_id": str(outbound_id)})
+                for outbound_id in session.scalars(select(OutboundMessage.id))]
+
+
+def test_the_ask_form_sent_twice_texts_each_worker_once(
+        app: Flask, db: Database, desks: DeskWorld, browser: Browser) -> None:
+    """A double click on "Ask", or a resend after a timeout (the same form, the same token):
+    the second send is told the workers were asked already, and queues no second text."""
+    numbers = ("+60123456789", "+60123456790")
+    report_ids = [submit(db, desks.factory_a, "Overtime not paid.", number=n)[0] for n in numbers]
+    case = open_case(db, desks, [uuid.UUID(r) for r in report_ids])
+    browser.login(desks.alice)
+    browser.get(case.url(desks))
+    form = {"csrf_token": browser.token}
+    with held(app) as queue:
+        answers = [browser.client.post(case.url(desks, "/verdicts/request"), data=form,
+                                       environ_base=browser.environ) for _ in range(2)]
+    assert [a.status_code for a in answers] == [303, 400]
+    assert "the workers were asked already" in answers[1].get_data(as_text=True)
+    owed = texts_owed(db)
+    assert len(owed) == 2 and sorted(queue.held, key=str) == sorted(owed, key=str)
