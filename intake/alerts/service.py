@@ -101,8 +101,8 @@ def reidentification_risk(session: Session, case: Case) -> bool:
     return report_count(session, case.id) == 1 and small_workplace(facility)
 
 
-def _case(session: Session, desk_id: int, case_id: uuid.UUID) -> Case:
-    case = session.get(Case, case_id)
+def _case(session: Session, desk_id: int, case_id: uuid.UUID, *, lock: bool = False) -> Case:
+    case = session.get(Case, case_id, with_for_update=lock or None)
     if case is None or case.desk_id != desk_id:
         raise CaseNotFound("no such case in this desk")
     return case
@@ -174,8 +174,10 @@ def add_buyer_by_hand(
     desk_key: PrivateKey, actor_id: int, now: dt.datetime,
     confirm_reidentification: bool = False,
 ) -> Alert:
-    """Alert one buyer the contracts do not name (the desk knows they buy there)."""
-    case = _case(session, desk_id, case_id)
+    """Alert one buyer the contracts do not name (the desk knows they buy there). The case
+    row is locked first: the same buyer added twice at once (a double click) is then
+    checked in turn, and the second is told the buyer was alerted already."""
+    case = _case(session, desk_id, case_id, lock=True)
     org = session.get(BuyerOrg, buyer_org_id)
     if org is None:
         raise AlertRejected("choose a buyer from the list")
