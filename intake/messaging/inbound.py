@@ -231,7 +231,7 @@ def forget_replies_job() -> None:
     dropped = 0
     while True:
         with database_of().transaction() as session:
-            done = forget_old_replies(session)
+            done = forget_old_replies(session, batch=SWEEP_BATCH)
         dropped += done
         if done < SWEEP_BATCH:
             break

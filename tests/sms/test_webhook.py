@@ -108,16 +108,12 @@ def test_retried_webhook_creates_no_second_report_and_gets_the_same_reply(
 def test_replay_after_the_window_gets_an_empty_answer(
     phone: Phone, sms_world: SmsWorld, sms_app: Flask
 ) -> None:
-    import datetime as dt
-
-    from intake.messaging.inbound import forget_old_replies
-
     params = phone.params("hello")
     assert replies(phone.post(params))
     database: Database = sms_app.extensions["intake.db"]
     with database.transaction() as session:
         later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
-        assert forget_old_replies(session, now=later) == 1
+        assert inbound.forget_old_replies(session, now=later) == 1
     assert replies(phone.post(params)) == []
     assert count(sms_app, Conversation) == 1
 

@@ -129,18 +129,27 @@ def test_sms_contact_is_sealed_to_the_courier_only(
         open_sealed(report.contact_sealed, world.union.key, context=contact_context(report.id))
 
 
-def test_pressing_send_twice_stores_one_report_and_shows_the_same_receipt(
-    worker: Worker, world: World, db: Database
-) -> None:
+def send_form(worker: Worker, world: World) -> dict[str, Any]:
+    """The review page's Send form for a short report, as the browser would post it."""
     worker.get("/en/report")
     state = {"facility": str(world.penang.id), "category": ["wages"], "details": "x",
              "contact": "web", "number": ""}
     review = worker.step("contact", **state).get_data(as_text=True)
     nonce = review.split('name="nonce" value="')[1].split('"')[0]
-    send = {"step": "review", "go": "send", "nonce": nonce, **state}
+    return {"step": "review", "go": "send", "nonce": nonce, **state}
+
+
+def receipt_digits(page: str) -> list[str]:
+    return [part.split("</span>")[0] for part in page.split("<span>")[1:]]
+
+
+def test_pressing_send_twice_stores_one_report_and_shows_the_same_receipt(
+    worker: Worker, world: World, db: Database
+) -> None:
+    send = send_form(worker, world)
     first = worker.post("/en/report", send).get_data(as_text=True)
     second = worker.post("/en/report", send).get_data(as_text=True)
-    digits = [part.split("</span>")[0] for part in first.split("<span>")[1:]]
+    digits = receipt_digits(first)
     assert len("".join(digits)) == 16
     assert all(f"<span>{d}</span>" in second for d in digits)
     with db.transaction() as session:
@@ -151,17 +160,12 @@ def test_pressing_send_twice_stores_one_report_and_shows_the_same_receipt(
 def test_the_receipt_is_shown_again_for_an_hour_whatever_else_is_swept(
     worker: Worker, world: World, db: Database, minutes: int, shown: bool
 ) -> None:
-    """Send pressed again (a reload, a lost answer) shows the receipt for an hour, even after
-    the sweep dropped the replies kept for shorter (an SMS reply's ten minutes); later, it
-    says the report was sent, without the receipt, and stores nothing."""
-    worker.get("/en/report")
-    state = {"facility": str(world.penang.id), "category": ["wages"], "details": "x",
-             "contact": "web", "number": ""}
-    review = worker.step("contact", **state).get_data(as_text=True)
-    nonce = review.split('name="nonce" value="')[1].split('"')[0]
-    send = {"step": "review", "go": "send", "nonce": nonce, **state}
+    """Send pressed again (a reload, a lost answer) shows the receipt for an hour: a sweep
+    30 minutes on (when an SMS reply's ten minutes are long past) leaves it. Later, it says
+    the report was sent, without the receipt, and stores nothing."""
+    send = send_form(worker, world)
     first = worker.post("/en/report", send).get_data(as_text=True)
-    digits = [part.split("</span>")[0] for part in first.split("<span>")[1:]]
+    digits = receipt_digits(first)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
     with db.transaction() as session:
         assert forget_old_replies(session, now=later) == (0 if shown else 1)
