@@ -85,10 +85,10 @@ def home() -> ResponseReturnValue:
     monitor = signed_in()
     desks = list(db_session().scalars(
         select(Desk).where(Desk.id.in_(monitor.desk_ids)).order_by(Desk.name)))
-    if len(desks) == 1:
+    is_admin = monitor.account.role is Role.ADMIN
+    if len(desks) == 1 and not is_admin:  # an admin's home also links the platform's pages
         return redirect(url_for("triage.queue", desk_id=desks[0].id))
-    return render_template("monitor/home.html", desks=desks,
-                           is_admin=monitor.account.role is Role.ADMIN)
+    return render_template("monitor/home.html", desks=desks, is_admin=is_admin)
 
 
 def _enum(kind: type[TriageStatus] | type[Channel], value: str | None):  # type: ignore[no-untyped-def]
