@@ -133,6 +133,8 @@ MATRIX: dict[Cell, Row] = {
         DESK_PAGE, {"email": "x@y.example", "display_name": "X"}),
     ("auth.member_approve", "POST",
      "/monitor/d/{desk_id}/members/{membership_id}/approve"): Row(DESK_PAGE),
+    ("auth.member_new_password", "POST",
+     "/monitor/d/{desk_id}/members/{membership_id}/password"): Row(DESK_PAGE),
     ("auth.member_remove", "POST",
      "/monitor/d/{desk_id}/members/{membership_id}/remove"): Row(DESK_PAGE),
     ("cases.case_list", "GET", "/monitor/d/{desk_id}/cases/"): Row(DESK_PAGE),

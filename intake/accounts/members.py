@@ -21,7 +21,7 @@ from intake.accounts.models import (
     MembershipStatus,
     Role,
 )
-from intake.accounts.service import NewAccount, create_account, desk_context
+from intake.accounts.service import NewAccount, create_account, desk_context, give_new_keys
 from intake.audit.service import record
 from intake.errors import IntakeError
 
@@ -171,6 +171,42 @@ def remove(session: Session, *, membership: Membership, removed_by: Account) -> 
     account.session_epoch += 1
     record(session, "member.remove", actor_id=removed_by.id, desk_id=membership.desk_id,
            object_type="account", object_id=membership.account_id)
+
+
+def new_first_password(
+    session: Session, *, membership: Membership, by: Account, secret_key: bytes,
+    profile: Argon2Profile,
+) -> NewAccount:
+    """New keys and a new first password for an invited person who has never signed in:
+    the page that showed the first one was lost (a dropped connection, a closed tab), and
+    the password cannot be read back (it exists only as the wrap of the account's key).
+
+    Refused once the person has enrolled their authenticator (they can change their own
+    password), and while any desk's key is wrapped to their account (new keys would lock
+    them out of it). The approvals of this invitation start again: two members approve the
+    person who will sign in with the password shown now."""
+    _lock(session, membership)
+    if membership.status is not MembershipStatus.PENDING:
+        raise MembershipError("this person is not waiting for approval")
+    account = session.get_one(Account, membership.account_id, with_for_update=True)
+    if account.id == by.id:
+        raise MembershipError("nobody can do this for themselves")
+    if account.totp_enrolled:
+        raise MembershipError("this person has signed in already; they can change their "
+                              "own password")
+    if session.scalar(select(Membership.id).where(
+            Membership.account_id == account.id,
+            Membership.wrapped_desk_key.is_not(None)).limit(1)) is not None:
+        raise MembershipError("this person is a member of another desk; new keys would "
+                              "lock them out of it")
+    created = give_new_keys(account, secret_key=secret_key, profile=profile)
+    account.failed_logins, account.locked_until = 0, None
+    account.session_epoch += 1
+    session.execute(delete(MembershipApproval).where(
+        MembershipApproval.membership_id == membership.id))
+    record(session, "member.new_password", actor_id=by.id, desk_id=membership.desk_id,
+           object_type="account", object_id=account.id)
+    return created
 
 
 def desk_by_name(session: Session, name: str) -> Desk:

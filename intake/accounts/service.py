@@ -104,21 +104,27 @@ def create_account(
     email = email.strip().lower()
     if session.scalar(select(Account.id).where(Account.email == email)) is not None:
         raise AccountExists("an account with this e-mail address exists already")
+    account = Account(email=email, display_name=display_name, role=role, status=status,
+                      buyer_org_id=buyer_org_id)
+    created = give_new_keys(account, secret_key=secret_key, profile=profile, password=password)
+    session.add(account)
+    session.flush()
+    return created
+
+
+def give_new_keys(account: Account, *, secret_key: bytes, profile: Argon2Profile,
+                  password: str | None = None) -> NewAccount:
+    """A fresh keypair (the private half wrapped under a new first password) and a fresh
+    TOTP secret to enrol at the next sign-in. Given to an account that had keys, nothing
+    wrapped to its old key opens any more, nor does its old password or authenticator."""
     password = password or new_password()
     totp_secret = pyotp.random_base32()
     private_key = PrivateKey.generate()
-    account = Account(
-        email=email,
-        display_name=display_name,
-        role=role,
-        status=status,
-        public_key=private_key.public_key().to_bytes(),
-        wrapped_private_key=wrap_account_key(private_key, password, profile=profile),
-        totp_secret_sealed=seal_totp_secret(totp_secret, secret_key=secret_key, email=email),
-        buyer_org_id=buyer_org_id,
-    )
-    session.add(account)
-    session.flush()
+    account.public_key = private_key.public_key().to_bytes()
+    account.wrapped_private_key = wrap_account_key(private_key, password, profile=profile)
+    account.totp_secret_sealed = seal_totp_secret(totp_secret, secret_key=secret_key,
+                                                  email=account.email)
+    account.totp_enrolled, account.totp_last_step = False, None
     return NewAccount(account=account, password=password, totp_secret=totp_secret)
 
 

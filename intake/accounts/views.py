@@ -253,6 +253,27 @@ def member_approve(desk_id: int, membership_id: int) -> ResponseReturnValue:
     return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
 
 
+@auth.post(f"/d/<int:desk_id>/members/<int(max={MAX_ID}):membership_id>/password")
+@monitor_required
+def member_new_password(desk_id: int, membership_id: int) -> ResponseReturnValue:
+    """A new first password for an invited person who never signed in (the page that
+    showed the first was lost). Sent twice, the second password is the one that works."""
+    desk = _desk_of_member(desk_id)
+    db = db_session()
+    settings = settings_of()
+    try:
+        created = members.new_first_password(
+            db, membership=_membership(desk, membership_id), by=signed_in().account,
+            secret_key=settings.secret_key, profile=argon2_profile(settings))
+    except members.MembershipError as exc:
+        db.rollback()
+        flash(str(exc).capitalize() + ".", "error")
+        return redirect(url_for("auth.member_list", desk_id=desk.id)), 303
+    db.commit()
+    return render_template("monitor/invited.html", desk=desk, email=created.account.email,
+                           password=created.password, replaced=True)
+
+
 @auth.post(f"/d/<int:desk_id>/members/<int(max={MAX_ID}):membership_id>/remove")
 @monitor_required
 def member_remove(desk_id: int, membership_id: int) -> ResponseReturnValue:
