@@ -5,6 +5,7 @@ nothing (intake.once)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from intake import once
 from intake.accounts.models import ApiToken
 from intake.cases.models import Case, CaseNote
 from intake.db import Database
+from intake.messaging.models import ProcessedInbound
 from intake.settings import Settings
 from tests.monitor.conftest import Browser, DeskWorld, submit
 from tests.monitor.test_cases import LOCATION, case_url, cases_url, new_case
@@ -69,6 +71,28 @@ def test_a_case_form_sent_twice_opens_one_case_and_the_second_answer_says_so(
     assert first.status_code == second.status_code == 303
     assert second.headers["Location"] == first.headers["Location"]  # the same case
     assert ALREADY in flashed(browser, second)
+    assert count(db, Case) == 1
+
+
+def test_a_case_form_sent_again_past_its_window_opens_nothing_and_shows_no_case(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """Past the ten minutes its result is kept, a repeat is still recognised (one case)
+    but no longer shown the first case, even before the sweep has dropped that result."""
+    reports = desk_reports(db, desks)
+    browser.login(desks.alice)
+    browser.get(cases_url(desks))
+    nonce = browser.nonce
+    first = send(browser, cases_url(desks), case_form(desks, reports), nonce)
+    with db.transaction() as session:
+        kept = session.scalars(select(ProcessedInbound)).one()
+        assert kept.reply_sealed is not None  # not swept
+        kept.keep_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    again = send(browser, cases_url(desks), case_form(desks, reports), nonce)
+    assert again.status_code == 303
+    assert again.headers["Location"] != first.headers["Location"]
+    assert again.headers["Location"].endswith(cases_url(desks))
+    assert ALREADY in flashed(browser, again)
     assert count(db, Case) == 1
 
 
