@@ -54,7 +54,9 @@ def _safe_next(target: str | None, account: Account) -> str:
 
 @auth.errorhandler(CSRFError)
 def stale_form(_error: CSRFError) -> ResponseReturnValue:
+    monitor = current_monitor()
     return render_template("monitor/message.html", title="Form expired",
+                           layout=_layout_of(monitor.account if monitor else None),
                            text="This form was open too long or was sent twice. "
                                 "Nothing was saved. Go back, reload the page and try again."), 400
 
@@ -154,22 +156,35 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
+def _layout_of(account: Account | None) -> str:
+    """The pages shared by every role (the password, a form that expired) in the account's
+    own portal: a buyer's brand link and title lead to the buyer portal, since the desk's
+    pages do not exist for a buyer (404)."""
+    if account is not None and account.role is Role.BUYER:
+        return "buyer/base.html"
+    return "monitor/base.html"
+
+
+def _password_page(account: Account, error: str | None = None) -> str:
+    return render_template("monitor/password.html", layout=_layout_of(account), error=error)
+
+
 @auth.route("/password", methods=["GET", "POST"])
 @account_required
 def password() -> ResponseReturnValue:
     monitor = signed_in()
     if request.method == "GET":
-        return render_template("monitor/password.html")
+        return _password_page(monitor.account)
     db = db_session()
     new = _field("new", signin.MAX_PASSWORD_CHARS + 1)
     if new != _field("repeat", signin.MAX_PASSWORD_CHARS + 1):
-        return render_template("monitor/password.html", error="The two new passwords differ."), 400
+        return _password_page(monitor.account, "The two new passwords differ."), 400
     try:
         signin.change_password(monitor.account, old=_field("old", signin.MAX_PASSWORD_CHARS),
                                new=new, profile=argon2_profile(settings_of()))
     except (signin.LoginFailed, signin.WeakPassword) as exc:
         db.rollback()
-        return render_template("monitor/password.html", error=str(exc).capitalize() + "."), 400
+        return _password_page(monitor.account, str(exc).capitalize() + "."), 400
     record(db, "password.change", actor_id=monitor.account.id, desk_id=None)
     start_session(monitor.account, monitor.keys)  # this session lives on; others end
     db.commit()

@@ -9,6 +9,7 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from intake.accounts.models import Account, Desk, Role
@@ -517,3 +518,21 @@ def test_buyer_sees_the_workers_verdicts_only_through_the_k_gate(
     assert "<dd>3</dd>" in answers_part  # three said no: at k, shown
     assert "<dd>1</dd>" not in answers_part and "&lt;3" in answers_part  # one yes: suppressed
     assert "most workers who answered said the problem was not fixed" in page
+
+
+@pytest.mark.parametrize("expired", [False, True])
+def test_a_buyers_password_page_stays_in_the_buyer_portal(
+    browser: Browser, buyers: BuyerWorld, expired: bool
+) -> None:
+    """The password page (and its form, expired) is shared by every role: a buyer's shows
+    the portal's name, and its brand link leads to the portal, not to the desk (a 404)."""
+    browser.login(buyers.buyer_a)
+    page = browser.get("/monitor/password")
+    if expired:
+        browser.token = "stale"
+        page = browser.post("/monitor/password", {"old": "x", "new": "y", "repeat": "y"})
+        assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    title = "Form expired" if expired else "Change password"
+    assert f"<title>{title} – Worker Voice for buyers</title>" in html
+    assert 'href="/monitor/"' not in html
