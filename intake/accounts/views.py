@@ -52,6 +52,15 @@ def _safe_next(target: str | None, account: Account) -> str:
     return url_for("buyer.home") if account.role is Role.BUYER else url_for("triage.home")
 
 
+def _layout_of(account: Account | None) -> str:
+    """The pages shared by every role (the password, the authenticator set-up, a form that
+    expired) in the account's own portal: a buyer's brand link and title lead to the buyer
+    portal, since the desk's pages do not exist for a buyer (404)."""
+    if account is not None and account.role is Role.BUYER:
+        return "buyer/base.html"
+    return "monitor/base.html"
+
+
 @auth.errorhandler(CSRFError)
 def stale_form(_error: CSRFError) -> ResponseReturnValue:
     monitor = current_monitor()
@@ -73,11 +82,11 @@ def desk_locked(_error: DeskLocked) -> ResponseReturnValue:
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if request.method == "GET":
-        return render_template("monitor/login.html", next=request.args.get("next", ""))
+        return _login_page(request.args.get("next", ""))
     if not all(allowed("login", item, client_tag()) for item in LOGIN_LIMITS):
-        return render_template("monitor/login.html", next=request.form.get("next", ""),
-                               error="Too many sign-in attempts from here. Wait a few "
-                                     "minutes and try again."), 429
+        return _login_page(request.form.get("next", ""),
+                           error="Too many sign-in attempts from here. Wait a few "
+                                 "minutes and try again."), 429
     settings = settings_of()
     db = db_session()
     error = None
@@ -93,8 +102,8 @@ def login() -> ResponseReturnValue:
         error = "Wrong e-mail address, password or code."
     if error is not None:
         db.commit()  # the failure count must stick
-        return render_template("monitor/login.html", error=error,
-                               next=request.form.get("next", ""), email=_field("email")), 401
+        return _login_page(request.form.get("next", ""), error=error,
+                           email=_field("email")), 401
     keys = members.unlock_desks(db, result.account, result.account_key)
     if result.needs_enrolment:
         start_session(result.account, keys, stage="enrol")
@@ -104,6 +113,13 @@ def login() -> ResponseReturnValue:
     _record_login(db, result.account.id, keys)
     db.commit()
     return redirect(_safe_next(request.form.get("next"), result.account))
+
+
+def _login_page(next_: str, **context: str) -> str:
+    """One sign-in page for every role, in the buyer portal's layout when it was a buyer's
+    page that asked for it (``next``), so a buyer is not sent to "Worker Voice desk"."""
+    layout = "buyer/base.html" if next_.startswith("/buyer/") else "monitor/base.html"
+    return render_template("monitor/login.html", next=next_, layout=layout, **context)
 
 
 def _record_login(db: Session, account_id: int, keys: Mapping[int, object], *,
@@ -142,7 +158,7 @@ def enrol() -> ResponseReturnValue:
     uri = signin.provisioning_uri(account, secret_key=settings.secret_key, issuer="Worker Voice")
     secret = signin.totp_for(account, secret_key=settings.secret_key).secret
     return render_template("monitor/enrol.html", qr=_qr_svg(uri), secret=secret,
-                           error=error), (400 if error else 200)
+                           error=error, layout=_layout_of(account)), (400 if error else 200)
 
 
 @auth.post("/logout")
@@ -154,15 +170,6 @@ def logout() -> ResponseReturnValue:
         db.commit()
     end_session()
     return redirect(url_for("auth.login"))
-
-
-def _layout_of(account: Account | None) -> str:
-    """The pages shared by every role (the password, a form that expired) in the account's
-    own portal: a buyer's brand link and title lead to the buyer portal, since the desk's
-    pages do not exist for a buyer (404)."""
-    if account is not None and account.role is Role.BUYER:
-        return "buyer/base.html"
-    return "monitor/base.html"
 
 
 def _password_page(account: Account, error: str | None = None) -> str:

@@ -536,3 +536,22 @@ def test_a_buyers_password_page_stays_in_the_buyer_portal(
     title = "Form expired" if expired else "Change password"
     assert f"<title>{title} – Worker Voice for buyers</title>" in html
     assert 'href="/monitor/"' not in html
+
+
+def test_a_buyer_signs_in_and_enrols_in_the_buyer_portals_layout(
+    browser: Browser, buyers: BuyerWorld, db: Database
+) -> None:
+    """Sent from the portal to sign in, and at the first sign-in's authenticator set-up, a
+    buyer sees the buyer portal's name, not the desk's."""
+    asked = browser.get("/buyer/")
+    assert asked.status_code == 302
+    login = browser.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "<title>Sign in – Worker Voice for buyers</title>" in login
+    with db.transaction() as session:
+        session.get_one(Account, buyers.buyer_a.account_id).totp_enrolled = False
+    signed = browser.login(buyers.buyer_a, code="")
+    assert signed.headers["Location"].endswith("/monitor/enrol")
+    enrol = browser.get("/monitor/enrol").get_data(as_text=True)
+    assert "<title>Set up your authenticator – Worker Voice for buyers</title>" in enrol
+    assert "Sign in – Worker Voice desk" in browser.client.get("/monitor/login").get_data(
+        as_text=True)  # a desk's member, sent from nowhere in particular
