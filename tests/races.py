@@ -10,6 +10,7 @@ requests simply run one after the other.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from intake.audit.service import _APPEND_LOCK
+from intake.db import Database
+from intake.retention.service import delete_reports
 
 T = TypeVar("T")
 DEADLINE_SECONDS = 30
@@ -70,3 +73,31 @@ def until_all_wait(holder: Connection, threads: list[threading.Thread]) -> None:
         if waiting + sum(not t.is_alive() for t in threads) >= len(threads):
             return
     raise AssertionError("the requests never reached the point where they wait")
+
+
+def while_retention_deletes(db: Database, request: Callable[[], T], *, today: dt.date) -> T:
+    """What ``request`` answers when retention deletes the reports due on ``today`` under it.
+
+    Retention deletes them (their rows locked until it commits) and waits; ``request`` runs
+    in a thread until it waits for a lock retention holds (or has finished); then retention
+    commits and the request goes on, finding the report gone. PostgreSQL only: SQLite lets
+    one writer in at a time, so there the two cannot overlap."""
+    answers: list[T | BaseException] = []
+
+    def run() -> None:
+        try:
+            answers.append(request())
+        except BaseException as exc:  # handed to the test below
+            answers.append(exc)
+
+    thread = threading.Thread(target=run)
+    with db.transaction() as session:
+        assert delete_reports(session, today=today) > 0, "no report was due"
+        thread.start()
+        with db.engine.connect() as watch:
+            until_all_wait(watch, [thread])
+    thread.join(DEADLINE_SECONDS)
+    [answer] = answers
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer

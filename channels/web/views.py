@@ -51,6 +51,7 @@ from intake.reports.service import (
     NewReport,
     NoDeskAvailable,
     ReceiptNotFound,
+    ReportGone,
     ReportRejected,
     add_worker_message,
     find_by_receipt,
@@ -300,8 +301,13 @@ def followup_post() -> ResponseReturnValue:
         except MalformedReceipt:
             return render_template("web/followup_login.html", problem="malformed", typed=""), 200
         except ReceiptNotFound:
+            if request.form.get("action") == "add":  # sent from the thread page it opened
+                return _not_kept()
             return render_template("web/followup_login.html", problem="not_found", typed=""), 200
-        notice = _followup_action(session, found)
+        try:
+            notice = _followup_action(session, found)
+        except ReportGone:
+            return _not_kept()
         thread = thread_for(session, found, worker_key)
     kept = request.form.get("message", "")[: MAX_MESSAGE_CHARS * 2]
     return render_template(
@@ -310,6 +316,15 @@ def followup_post() -> ResponseReturnValue:
         message=kept if notice in ADD_REFUSED else "",
         nonce=once.new_nonce(),
     ), 400 if notice == "incomplete" else 200
+
+
+def _not_kept() -> ResponseReturnValue:
+    """More words for a report retention deleted (its time was up) since the worker opened
+    its thread: they were not added. The page says so and shows them again, so the worker
+    can keep them for a new report; nothing is lost without a word."""
+    words = request.form.get("message", "")[: MAX_MESSAGE_CHARS * 2]
+    return render_template("web/followup_login.html", problem="gone", typed="",
+                           message=words), 404
 
 
 def _followup_action(session: Session, found: Report) -> str | None:

@@ -3,7 +3,8 @@ one desk per token) and the ``tokens`` page where a monitor makes and revokes to
 
 Every answer of the API is JSON, errors included: 400 ``bad_request`` (with a ``detail``),
 401 ``unauthorized``, 404 ``not_found`` (also for another desk's objects: a token of desk A
-learns nothing about desk B), 405, 413. The mapping from errors to answers is in one place,
+learns nothing about desk B; with a ``detail`` for a report retention deleted during the
+call), 405, 413. The mapping from errors to answers is in one place,
 ``_errors`` below.
 """
 
@@ -43,6 +44,7 @@ from intake.i18n import BY_CODE
 from intake.limits import allowed, client_tag
 from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.reports.models import QUEUE_RANK, Channel, ReportDesk, Severity, TriageStatus
+from intake.reports.service import ReportGone
 from intake.triage import replies
 from intake.triage.service import (
     AGES,
@@ -122,6 +124,12 @@ def _bad_input(error: Exception) -> Response:
 @_rolled_back
 def _not_found(_error_: Exception) -> Response:
     return _error(404)
+
+
+@api.errorhandler(ReportGone)
+@_rolled_back
+def _gone(error: Exception) -> Response:
+    return _error(404, str(error))  # retention deleted it meanwhile: only its id is named
 
 
 @api.errorhandler(NoToken)

@@ -52,6 +52,7 @@ from intake.reports.service import (
     MAX_MESSAGE_CHARS,
     NoDeskAvailable,
     ReceiptNotFound,
+    ReportGone,
     ReportRejected,
     add_worker_message,
     attach_contact,
@@ -660,10 +661,10 @@ _DONE_AT_END = re.compile(r"\s*#\s*$")
 
 
 def _details(turn: Turn, body: str) -> None:
-    report = turn.session.get(Report, turn.conversation.report_id)
-    if report is None:  # the report was removed meanwhile: begin again
-        _reset(turn)
-        _start(turn, "")
+    report_id = turn.conversation.report_id
+    report = turn.session.get(Report, report_id) if report_id is not None else None
+    if report is None:
+        _report_gone(turn)
         return
     if turn.inbound.media_count > 0:
         turn.say(str(prompts.PICTURES))
@@ -677,6 +678,17 @@ def _details(turn: Turn, body: str) -> None:
     if finished:
         turn.conversation.step = CONSENT
         turn.say(str(prompts.CONSENT))
+
+
+def _report_gone(turn: Turn) -> None:
+    """Retention deleted the report (its time was up; it left the conversation pointing at
+    no report): the words or the verdict were not kept, the worker is told so, and the next
+    message begins a new report. A message cannot arrive while retention deletes its report:
+    it holds its conversation first, and retention leaves a report whose conversation is
+    held (``ReportGone`` is answered the same way all the same)."""
+    _reset(turn)
+    turn.conversation.step = WORKPLACE
+    turn.say(str(prompts.REPORT_GONE))
 
 
 def _is_done(body: str) -> bool:
@@ -721,9 +733,13 @@ def _verdict(turn: Turn, body: str) -> None:
     is taken as the start of a new conversation (a worker may be reporting something new).
     """
     conversation = turn.conversation
-    report = turn.session.get(Report, conversation.report_id)
+    report = (turn.session.get(Report, conversation.report_id)
+              if conversation.report_id is not None else None)
+    if report is None:
+        _report_gone(turn)
+        return
     answer = verdict_answer(body)
-    if report is None or (answer is None and conversation.invalid_answers >= 1):
+    if answer is None and conversation.invalid_answers >= 1:
         _reset(turn)
         _start(turn, body)
         return
@@ -738,6 +754,9 @@ def _verdict(turn: Turn, body: str) -> None:
         record_verdict(turn.session, report, verdict, comment[:MAX_COMMENT_CHARS],
                        channel="sms")
     except ReportRejected:  # the desk no longer asks (the case was closed meanwhile)
+        return
+    except ReportGone:
+        _report_gone(turn)
         return
     turn.say(str(prompts.VERDICT_THANKS))
 
@@ -766,7 +785,7 @@ _FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE_AGAIN, prompts.CATEGORY_MEN
                   prompts.DETAILS, prompts.CONSENT, prompts.HELP, prompts.STOPPED,
                   prompts.STARTED, prompts.STATUS_NONE, prompts.STATUS_NOT_FOUND,
                   prompts.PICTURES, prompts.TOO_LONG, prompts.UNAVAILABLE,
-                  prompts.VERDICT_THANKS)
+                  prompts.VERDICT_THANKS, prompts.REPORT_GONE)
 
 
 @functools.cache

@@ -44,6 +44,11 @@ PICTURES = lazy_pgettext(
 TOO_LONG = lazy_pgettext(
     "sms", "That message was too long and was not kept. Please send it in shorter parts.")
 LANGUAGE_MORE = lazy_pgettext("sms", "9 more")
+# Words that came for a report retention deleted meanwhile (its time was up): the worker is
+# told they were not kept, and the next message begins a new report.
+REPORT_GONE = lazy_pgettext(
+    "sms", "Your report is no longer kept, so this message was not added. To report again, "
+    "send the code on the poster or the factory name.")
 UNAVAILABLE = lazy_pgettext(
     "sms", "Sorry, we cannot take reports at this moment. Please try again later.")
 

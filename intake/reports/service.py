@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -51,6 +51,15 @@ class NoDeskAvailable(IntakeError):
 
 class ReceiptNotFound(IntakeError):
     """No report has this receipt (or it was mistyped): the same answer either way."""
+
+
+class ReportGone(IntakeError):
+    """Retention deleted the report (its time was up) after this request had found it:
+    nothing the request meant to write to it was written."""
+
+    def __init__(self, report_id: uuid.UUID) -> None:
+        super().__init__(f"report {report_id} is no longer kept (its retention period ended)")
+        self.report_id = report_id
 
 
 @dataclass(frozen=True)
@@ -289,9 +298,29 @@ def lock_thread(session: Session, report_id: uuid.UUID) -> None:
     """Lock the report's row until commit, so its thread gets one message at a time. Taken
     before any audit event of the request (the row, then the audit chain, in every request:
     the other order deadlocks). FOR NO KEY UPDATE: rows that only point at the report
-    (outbound texts, verdicts) are not held up."""
-    session.execute(select(Report.id).where(Report.id == report_id)
-                    .with_for_update(key_share=True))
+    (outbound texts, verdicts) are not held up.
+
+    ``ReportGone`` when the row is no longer there: retention, which deletes with FOR UPDATE,
+    deleted it since the request found the report (the lock waited for its commit)."""
+    locked = session.scalar(select(Report.id).where(Report.id == report_id)
+                            .with_for_update(key_share=True))
+    if locked is None:
+        raise ReportGone(report_id)
+
+
+def keep_reports(session: Session, report_ids: Iterable[uuid.UUID]) -> None:
+    """Keep the reports until commit, for a change that points at them or at their triage
+    rows: FOR KEY SHARE, as a foreign key takes its parent row, so retention (FOR UPDATE
+    SKIP LOCKED) passes them by, and nothing else is held up. Taken before the change is
+    written and before any audit event (the rows, then the audit chain).
+
+    ``ReportGone`` for one retention deleted since the request found it."""
+    wanted = sorted(set(report_ids))
+    kept = set(session.scalars(select(Report.id).where(Report.id.in_(wanted))
+                               .order_by(Report.id).with_for_update(read=True, key_share=True)))
+    for report_id in wanted:
+        if report_id not in kept:
+            raise ReportGone(report_id)
 
 
 def _next_seq(session: Session, report: Report) -> int:
@@ -314,7 +343,8 @@ def _desk_keys(session: Session, report: Report) -> list[PublicKey]:
 
 
 def add_worker_message(session: Session, report: Report, text: str) -> ReportMessage:
-    """The worker adds to their report; sealed to the report's desks."""
+    """The worker adds to their report; sealed to the report's desks. ``ReportGone`` if
+    retention deleted the report since it was found (the words are then kept nowhere)."""
     if not text.strip():
         raise ReportRejected("empty")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -356,7 +386,9 @@ def _add_message(
 def record_verdict(
     session: Session, report: Report, verdict: Verdict, comment: str, *, channel: str
 ) -> WorkerVerdict:
-    """The worker's answer to "was it really fixed?"; a second answer replaces the first."""
+    """The worker's answer to "was it really fixed?"; a second answer replaces the first.
+    ``ReportGone`` if retention deleted the report since it was found (nothing is kept)."""
+    keep_reports(session, [report.id])
     case = _case_of(session, report)
     if case is None or case.verdict_requested_on is None:
         raise ReportRejected("no_verdict_asked")

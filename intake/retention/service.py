@@ -16,6 +16,7 @@ ops/retention.md and ``intake retention --help``).
 Each deletion is an audit event naming ids only. Work is done in batches, one transaction
 each, so a million eligible rows never sit in memory and a crash loses at most one batch's
 progress (the next run picks up where it stopped: every rule is a query on what remains).
+A report a request holds at that moment is skipped, never waited for; the next run takes it.
 """
 
 from __future__ import annotations
@@ -68,11 +69,13 @@ def run(db: Database, *, today: dt.date, contact_days: int = DEFAULT_CONTACT_DAY
         numbers += done
         if done < batch:
             break
+    passed_over: set[uuid.UUID] = set()  # reports in use: left for the next run
     while True:
+        before = len(passed_over)
         with db.transaction() as session:
-            done = delete_reports(session, today=today, batch=batch)
+            done = delete_reports(session, today=today, batch=batch, passed_over=passed_over)
         reports += done
-        if done < batch:
+        if done + len(passed_over) - before < batch:  # the batch was not full: none left
             break
     return RetentionResult(numbers_deleted=numbers, reports_deleted=reports)
 
@@ -164,11 +167,24 @@ def reports_due(session: Session, *, today: dt.date) -> ColumnElement[bool]:
     return or_(*rules)
 
 
-def delete_reports(session: Session, *, today: dt.date, batch: int = BATCH) -> int:
-    """Delete up to ``batch`` due reports, after adding them to the tallies."""
-    ids = list(session.scalars(
-        select(Report.id).where(reports_due(session, today=today))
-        .order_by(Report.id).limit(batch).with_for_update(skip_locked=True)))
+def delete_reports(session: Session, *, today: dt.date, batch: int = BATCH,
+                   passed_over: set[uuid.UUID] | None = None) -> int:
+    """Delete up to ``batch`` due reports, after adding them to the tallies; the number
+    deleted.
+
+    The reports are locked FOR UPDATE, skipping those a request holds (one writing to the
+    report or pointing at it): a request that finds its report gone answers so
+    (``ReportGone``). A report whose SMS conversation a message holds is left for the next
+    run (``_without_busy_conversations``), added to ``passed_over``; reports already in
+    ``passed_over`` are not taken again, so the rest of the run goes on past them."""
+    query = select(Report.id).where(reports_due(session, today=today))
+    if passed_over:
+        query = query.where(Report.id.not_in(sorted(passed_over)))
+    selected = list(session.scalars(
+        query.order_by(Report.id).limit(batch).with_for_update(skip_locked=True)))
+    ids = _without_busy_conversations(session, selected)
+    if passed_over is not None:
+        passed_over.update(set(selected) - set(ids))
     if not ids:
         return 0
     desks = _desks_of(session, ids)
@@ -178,6 +194,27 @@ def delete_reports(session: Session, *, today: dt.date, batch: int = BATCH) -> i
         record(session, "retention.report_deleted", actor_id=None, desk_id=desk_id,
                object_type="report", object_id=report_id)
     return len(ids)
+
+
+def _without_busy_conversations(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """``ids`` less the reports whose SMS conversation another transaction holds; the
+    conversations of the others are locked until commit (SKIP LOCKED: never waited for).
+
+    A message holds its conversation, then waits for its report to add the words: waiting
+    here for that conversation (to point it at no report) while holding the report would
+    wait for a message that waits for us (a deadlock). The next run deletes the report."""
+    if not ids:
+        return ids
+    pointing = {tag: report_id for tag, report_id in session.execute(
+        select(Conversation.sender_tag, Conversation.report_id)
+        .where(Conversation.report_id.in_(ids)))}
+    if not pointing:
+        return ids
+    held = set(session.scalars(
+        select(Conversation.sender_tag).where(Conversation.sender_tag.in_(pointing))
+        .order_by(Conversation.sender_tag).with_for_update(skip_locked=True)))
+    busy = {report_id for tag, report_id in pointing.items() if tag not in held}
+    return [report_id for report_id in ids if report_id not in busy]
 
 
 TallyKey = tuple[int, dt.date, int | None, str | None, Channel, int | None]

@@ -31,7 +31,7 @@ from intake.reports.models import (
     Severity,
     TriageStatus,
 )
-from intake.reports.service import body_context, lock_thread, message_context
+from intake.reports.service import body_context, keep_reports, lock_thread, message_context
 from intake.supplychain.models import Facility
 from intake.triage.taxonomy import DESK_CATEGORIES, NO_ACTION_REASONS, parse_tags
 
@@ -209,7 +209,8 @@ def open_report(
     actor_id: int,
 ) -> OpenedReport:
     """Decrypt a report and its thread for a member of the desk; audited. A new report is
-    in triage from the moment someone has read it."""
+    in triage from the moment someone has read it. ``ReportGone`` if retention deleted it
+    since its triage row was read (nothing is audited)."""
     triage = triage_row(session, desk_id, report_id)
     lock_thread(session, report_id)  # a desk reply, which follows, adds to the thread
     report = session.get_one(Report, report_id)
@@ -293,8 +294,19 @@ def apply_change(
     session: Session, *, desk_id: int, report_id: uuid.UUID, change: TriageChange,
     actor_id: int,
 ) -> ReportDesk:
-    """Validate and record one triage decision; each changed field is an audit event."""
+    """Validate and record one triage decision; each changed field is an audit event.
+
+    The report, and the one it duplicates if the decision names one, are kept until commit
+    before anything is written (``keep_reports``): ``ReportGone`` if retention deleted
+    either since the request found it, and nothing is saved."""
     triage = triage_row(session, desk_id, report_id)
+    named = [report_id]
+    if change.duplicate_of is not None:
+        if change.duplicate_of == report_id:
+            raise TriageRejected("a report cannot be a duplicate of itself")
+        triage_row(session, desk_id, change.duplicate_of)  # must be this desk's too
+        named.append(change.duplicate_of)
+    keep_reports(session, named)
     events: list[tuple[str, str]] = []
     if change.category is not None and change.category != triage.category:
         if change.category not in DESK_CATEGORIES:
@@ -317,9 +329,6 @@ def apply_change(
         triage.assignee_id = change.assignee_id
         events.append(("report.assign", f"account={change.assignee_id}"))
     if change.duplicate_of is not None:
-        if change.duplicate_of == report_id:
-            raise TriageRejected("a report cannot be a duplicate of itself")
-        triage_row(session, desk_id, change.duplicate_of)  # must be this desk's too
         triage.duplicate_of_id = change.duplicate_of
         events.append(("report.duplicate", f"of={change.duplicate_of}"))
     if change.status is not None and change.status != triage.status:

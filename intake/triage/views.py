@@ -27,7 +27,12 @@ from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.messaging.segments import count_segments
 from intake.reports.categories import CATEGORIES
 from intake.reports.models import Channel, Severity, TriageStatus
-from intake.reports.service import MAX_DETAILS_CHARS, NoDeskAvailable, ReportRejected
+from intake.reports.service import (
+    MAX_DETAILS_CHARS,
+    NoDeskAvailable,
+    ReportGone,
+    ReportRejected,
+)
 from intake.supplychain import service as workplaces
 from intake.supplychain.models import Coverage, Facility
 from intake.triage import replies
@@ -57,6 +62,18 @@ triage.register_error_handler(CSRFError, stale_form)
 def not_found(_error: ReportNotFound) -> ResponseReturnValue:
     return render_template("monitor/message.html", title="Not found",
                            text="There is no such report in this desk."), 404
+
+
+@triage.errorhandler(ReportGone)
+def gone(error: ReportGone) -> ResponseReturnValue:
+    """Retention deleted a report this request had found (opened, replied to, or named in a
+    decision): a 404 as for any report that is not there, saying what happened."""
+    db_session().rollback()  # nothing of the request is kept
+    text = (f"Report {error.report_id} is no longer kept: it was deleted when its retention "
+            "period ended.")
+    if request.method == "POST":
+        text += " Nothing was changed."
+    return render_template("monitor/message.html", title="Not found", text=text), 404
 
 
 def member_desk(desk_id: int) -> Desk:
@@ -186,12 +203,20 @@ def decide(desk_id: int, report_id: str) -> ResponseReturnValue:
                      actor_id=signed_in().account.id)
     except (ValueError, TriageRejected, ReportNotFound) as exc:
         db.rollback()
-        message = str(exc) if isinstance(exc, TriageRejected) else "a value was not valid"
-        flash(f"Nothing was changed: {message}.", "error")
+        flash(f"Nothing was changed: {_refusal(exc)}.", "error")
         return redirect(url_for("triage.report", desk_id=desk.id, report_id=rid)), 303
     db.commit()
     flash("Saved.")
     return redirect(url_for("triage.report", desk_id=desk.id, report_id=rid)), 303
+
+
+def _refusal(exc: Exception) -> str:
+    """Why a triage decision changed nothing, for the monitor."""
+    if isinstance(exc, TriageRejected):
+        return str(exc)
+    if isinstance(exc, ReportNotFound):  # the report itself was found before the decision
+        return "the report it duplicates is not in this desk (or is no longer kept)"
+    return "a value was not valid"
 
 
 @triage.post("/d/<int:desk_id>/reports/<report_id>/reply")

@@ -76,6 +76,8 @@ def every_page(worker: Worker, world: World, db: Database, lang: str) -> dict[st
                                           {**more, "nonce": ""}).get_data(as_text=True)
     pages["not-found"] = worker.post(f"/{lang}/followup",
                                      {"receipt": "0" * 16}).get_data(as_text=True)
+    pages["add-not-kept"] = worker.post(f"/{lang}/followup",
+                                        {**more, "receipt": "0" * 16}).get_data(as_text=True)
     pages["404"] = worker.client.get(f"/{lang}/no-such-page").get_data(as_text=True)
     return pages
 

@@ -7,18 +7,20 @@ import datetime as dt
 import re
 import uuid
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
 from crypto.hierarchy import TEST_FAST
 from intake.audit.models import AuditEvent
-from intake.db import Database
+from intake.db import Database, today
 from intake.messaging.models import OutboundMessage
 from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageStatus
 from intake.reports.service import find_by_receipt, thread_for
+from intake.retention.service import run
 from tests import factories
 from tests.monitor.conftest import Browser, DeskWorld, submit
-from tests.races import at_once
+from tests.races import at_once, while_retention_deletes
 from tests.sms.conftest import run_jobs
 from tests.twilio_fake import TwilioFake
 
@@ -264,6 +266,127 @@ def test_tampered_report_id_is_a_404(browser: Browser, desks: DeskWorld) -> None
     browser.login(desks.alice)
     for rid in ("not-a-uuid", str(uuid.uuid4())):
         assert browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{rid}").status_code == 404
+
+
+# --- reports retention deletes ---------------------------------------------------------------
+
+PAST_RETENTION = dt.timedelta(days=800)  # the desks keep reports 730 days by default
+
+
+def age(db: Database, report_id: str, *, days: int) -> None:
+    """Make a report as old as ``days`` (as if it had arrived then and nothing followed)."""
+    received = today() - dt.timedelta(days=days)
+    with db.transaction() as session:
+        session.execute(update(Report).where(Report.id == uuid.UUID(report_id))
+                        .values(received_on=received))
+        session.execute(update(ReportDesk).where(ReportDesk.report_id == uuid.UUID(report_id))
+                        .values(received_on=received))
+
+
+def gone_text(report_id: str) -> str:
+    return f"Report {report_id} is no longer kept: it was deleted when its retention period ended."
+
+
+def audited(db: Database, action: str) -> list[str | None]:
+    with db.transaction() as session:
+        return list(session.scalars(select(AuditEvent.object_id)
+                                    .where(AuditEvent.action == action)))
+
+
+def test_a_report_retention_deletes_while_a_monitor_opens_it_is_a_404_that_says_so(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """Opening reads the report's triage row, then waits for the report's row, which
+    retention holds while it deletes the report; once retention commits the row is gone.
+    The monitor is told so (not a 500), and no opening is audited."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: retention cannot delete meanwhile")
+    report_id, _ = submit(db, desks.factory_a, "The fire exit is locked at night.")
+    browser.login(desks.alice)
+    answer = while_retention_deletes(
+        db, lambda: browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"),
+        today=today() + PAST_RETENTION)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 404, page
+    assert gone_text(report_id) in page
+    assert audited(db, "report.open") == []
+
+
+def test_a_report_retention_has_deleted_is_a_404_for_the_monitor(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "The fire exit is locked at night.")
+    assert run(db, today=today() + PAST_RETENTION).reports_deleted == 1
+    browser.login(desks.alice)
+    answer = browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+    assert answer.status_code == 404
+    assert "There is no such report in this desk." in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("deleted", ["duplicate", "original"])
+def test_marking_a_duplicate_while_retention_deletes_either_report_is_a_404_that_says_so(
+    browser: Browser, desks: DeskWorld, db: Database, deleted: str
+) -> None:
+    """Alice marks a report as a duplicate of another while retention deletes one of the two
+    (the older, whose time is up). The decision waits for retention, then finds that report
+    gone: nothing is saved (the link would point at nothing, the triage row is gone), and
+    the monitor is told which report is no longer kept (not a 500)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: retention cannot delete meanwhile")
+    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
+    original, _ = submit(db, desks.factory_a, "locked fire exit")
+    old, kept = (duplicate, original) if deleted == "duplicate" else (original, duplicate)
+    age(db, old, days=PAST_RETENTION.days)
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}"
+    browser.get(path)
+    answer = while_retention_deletes(db, lambda: browser.post(path + "/triage", {
+        "status": "no_action", "reason": "duplicate", "duplicate_of": original}),
+        today=today())
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 404, page
+    assert gone_text(old) in page and "Nothing was changed." in page
+    with db.transaction() as session:
+        assert session.get(Report, uuid.UUID(old)) is None
+        triage = session.get_one(ReportDesk, (uuid.UUID(kept), desks.a.desk.id))
+        assert triage.status is not TriageStatus.NO_ACTION and triage.duplicate_of_id is None
+    assert audited(db, "report.duplicate") == []
+
+
+def test_marking_a_duplicate_of_a_report_retention_has_deleted_changes_nothing_and_says_why(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
+    original, _ = submit(db, desks.factory_a, "locked fire exit")
+    age(db, original, days=PAST_RETENTION.days)
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}"
+    browser.get(path)
+    assert run(db, today=today()).reports_deleted == 1
+    answer = browser.post(path + "/triage", {"status": "no_action", "reason": "duplicate",
+                                             "duplicate_of": original})
+    assert answer.status_code == 303
+    assert ("Nothing was changed: the report it duplicates is not in this desk (or is no "
+            "longer kept).") in browser.get(path).get_data(as_text=True)
+    with db.transaction() as session:
+        triage = session.get_one(ReportDesk, (uuid.UUID(duplicate), desks.a.desk.id))
+        assert triage.status is TriageStatus.IN_TRIAGE and triage.duplicate_of_id is None
+
+
+def test_marking_a_report_retention_has_deleted_as_a_duplicate_is_a_404(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
+    original, _ = submit(db, desks.factory_a, "locked fire exit")
+    age(db, duplicate, days=PAST_RETENTION.days)
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}"
+    browser.get(path)
+    assert run(db, today=today()).reports_deleted == 1
+    answer = browser.post(path + "/triage", {"status": "no_action", "reason": "duplicate",
+                                             "duplicate_of": original})
+    assert answer.status_code == 404
+    assert "There is no such report in this desk." in answer.get_data(as_text=True)
 
 
 def test_a_reply_sent_twice_is_stored_and_texted_once(

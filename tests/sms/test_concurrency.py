@@ -9,6 +9,7 @@ handled again with the row locked. These tests make two messages overlap at the 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -19,14 +20,15 @@ from sqlalchemy import event, func, select, text
 
 from crypto.envelope import open_sealed
 from crypto.hierarchy import TEST_FAST
-from intake.db import Database
+from intake.db import Database, today
 from intake.messaging import inbound, prompts
 from intake.messaging.conversation import State
 from intake.messaging.models import Conversation, OptOut, ProcessedInbound
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import find_by_receipt, message_context
-from tests.races import until_all_wait
-from tests.sms.conftest import Phone, SmsWorld
+from intake.retention.service import delete_reports, run
+from tests.races import until_all_wait, while_retention_deletes
+from tests.sms.conftest import MX_NUMBER, Phone, SmsWorld
 from tests.sms.test_conversation import RECEIPT, database, say
 
 
@@ -252,3 +254,98 @@ def test_a_message_takes_its_senders_row_before_its_report(
         retry.rollback()
     first.join(30)
     assert answers == [[]]
+
+
+# --- retention deleting the report words are added to ------------------------------------------
+
+PAST_RETENTION = dt.timedelta(days=800)  # the desks keep reports 730 days by default
+
+
+def conversation_of(db: Database) -> Conversation:
+    with db.transaction() as session:
+        found = session.scalars(select(Conversation)).one()
+        session.expunge(found)
+        return found
+
+
+def test_words_texted_while_retention_deletes_their_report_are_answered_report_gone(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """Retention deletes the report (its time was up) and points the conversation at no
+    report while the worker's words arrive: the message, which read the conversation before,
+    waits for its row, finds it changed and is handled again. The worker is told the report
+    is no longer kept and the words were not added (not a welcome as if nothing had been
+    sent, not a 500); the next message begins a new report."""
+    db = database(sms_app)
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: retention cannot delete meanwhile")
+    phone.text("MY4821")
+    phone.text("1")
+    answer = while_retention_deletes(db, lambda: phone.text("They hit us."),
+                                     today=today() + PAST_RETENTION)
+    assert answer == [say(sms_app, prompts.REPORT_GONE, "en")]
+    assert count(db, Report) == count(db, ReportMessage) == 0
+    assert phone.text("MY4821") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+
+
+def test_words_texted_after_retention_deleted_their_report_are_answered_report_gone(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """The same when retention committed before the words arrived, in the worker's language."""
+    db = database(sms_app)
+    phone.to = MX_NUMBER  # its first language is Spanish
+    phone.text("MX2045")
+    phone.text("1")
+    assert run(db, today=today() + PAST_RETENTION).reports_deleted == 1
+    assert conversation_of(db).report_id is None
+    assert phone.text("Nos pegan.") == [say(sms_app, prompts.REPORT_GONE, "es")]
+    assert count(db, ReportMessage) == 0
+    assert phone.text("MX2045") == [say(sms_app, prompts.CATEGORY_MENU, "es")]
+
+
+def test_retention_leaves_a_report_whose_words_are_being_added_for_its_next_run(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """A message holds its conversation, then waits for its report's row, which retention
+    holds (its batch query locks the reports it will delete). Retention then must not wait
+    for the conversation (to point it at no report): each would wait for the other
+    (PostgreSQL's deadlock error, one of the two a 500 or a failed run). It leaves that
+    report for its next run, and the words are added."""
+    db = database(sms_app)
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: no row locks to take in turn")
+    phone.text("MY4821")
+    phone.text("1")
+    answers: list[list[str]] = []
+    with db.transaction() as session:
+        # retention's batch query, as it locks the report, before the rest of its batch
+        session.execute(select(Report.id).with_for_update())
+        words = threading.Thread(target=lambda: answers.append(phone.text("They hit us.")))
+        words.start()
+        with db.engine.connect() as watch:
+            until_all_wait(watch, [words])  # the message waits for the report's row
+        deleted = delete_reports(session, today=today() + PAST_RETENTION)
+    words.join(30)
+    assert (deleted, answers) == (0, [[]])
+    assert count(db, ReportMessage) == 1
+    assert run(db, today=today() + PAST_RETENTION).reports_deleted == 1
+
+
+def test_a_run_goes_on_past_a_report_whose_words_are_being_added(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """A report left for the next run (its conversation held by a message) does not end the
+    run: the batches after it still delete every other report that is due."""
+    db = database(sms_app)
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: no row locks to take in turn")
+    for number in ("+60123456781", "+60123456782"):
+        phone.number = number
+        phone.text("MY4821")
+        phone.text("1")
+    with db.transaction() as session:
+        first = session.scalars(select(Report.id).order_by(Report.id)).first()
+    with db.engine.connect() as message:  # as a message holds its conversation
+        message.execute(select(Conversation.sender_tag).where(Conversation.report_id == first)
+                        .with_for_update())
+        result = run(db, today=today() + PAST_RETENTION, batch=1)
+        message.rollback()
+    with db.transaction() as session:
+        assert list(session.scalars(select(Report.id))) == [first]
+    assert result.reports_deleted == 1

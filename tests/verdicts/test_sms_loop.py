@@ -13,13 +13,15 @@ from sqlalchemy import select
 
 from crypto.envelope import open_sealed
 from crypto.hierarchy import TEST_FAST
-from intake.db import Database
+from intake.cases.models import Case
+from intake.db import Database, today
 from intake.messaging import prompts
 from intake.messaging.conversation import VERDICT_TIMEOUT, Inbound, handle
 from intake.messaging.models import Conversation, OutboundMessage, OutboundStatus
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND
 from intake.reports.service import verdict_context
+from intake.retention.service import run
 from intake.settings import Settings
 from tests import leaks
 from tests.monitor.conftest import Browser, DeskWorld
@@ -192,3 +194,18 @@ def _case_id(db: Database) -> str:
 
     with db.transaction() as session:
         return str(session.scalars(select(Case.id)).one())
+
+
+def test_an_answer_for_a_report_retention_has_deleted_is_told_so(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone,
+        browser: Browser) -> None:
+    """The case closed long ago and retention deleted the report (its time was up) before
+    the worker answered: the answer is not kept, and the worker is told why, in their
+    language (not greeted as if they had never written)."""
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    with db.transaction() as session:
+        session.scalars(select(Case)).one().closed_on = today()
+    assert run(db, today=today() + dt.timedelta(days=800)).reports_deleted == 1
+    assert phone.text("1") == [malay(sms_app, prompts.REPORT_GONE)]
+    assert verdicts(db) == []
+    assert phone.text("MY4821") == [malay(sms_app, prompts.CATEGORY_MENU)]

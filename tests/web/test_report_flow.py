@@ -15,11 +15,11 @@ from crypto.envelope import open_sealed
 from crypto.errors import NotARecipient
 from crypto.keys import PrivateKey
 from intake.audit.service import _APPEND_LOCK
-from intake.db import Database
+from intake.db import Database, today
 from intake.messaging.inbound import forget_old_replies
 from intake.messaging.models import ProcessedInbound
 from intake.remedy.models import Verdict, WorkerVerdict
-from intake.reports.models import Author, Channel, Report, ReportDesk
+from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage
 from intake.reports.service import (
     add_desk_reply,
     body_context,
@@ -27,9 +27,10 @@ from intake.reports.service import (
     message_context,
     open_contact,
 )
+from intake.retention.service import run
 from intake.settings import Settings
 from tests import factories
-from tests.races import at_once
+from tests.races import at_once, while_retention_deletes
 from tests.web.conftest import Worker, World
 
 LANGUAGES = ["en", "ar", "my", "zh_Hans"]
@@ -156,21 +157,24 @@ def test_pressing_send_twice_stores_one_report_and_shows_the_same_receipt(
         assert len(list(session.scalars(select(Report.id)))) == 1
 
 
-@pytest.mark.parametrize(("minutes", "shown"), [(30, True), (61, False)])
+@pytest.mark.parametrize(("minutes", "swept", "shown"),
+                         [(30, True, True), (61, True, False), (61, False, False)])
 def test_the_receipt_is_shown_again_for_an_hour_whatever_else_is_swept(
-    worker: Worker, world: World, db: Database, minutes: int, shown: bool
+    worker: Worker, world: World, db: Database, minutes: int, swept: bool, shown: bool
 ) -> None:
     """Send pressed again (a reload, a lost answer) shows the receipt for an hour: a sweep
     30 minutes on (when an SMS reply's ten minutes are long past) leaves it. Later, it says
-    the report was sent, without the receipt, and stores nothing."""
+    the report was sent, without the receipt, and stores nothing; also before the sweep
+    has run (the receipt page reads the window itself)."""
     send = send_form(worker, world)
     first = worker.post("/en/report", send).get_data(as_text=True)
     digits = receipt_digits(first)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
     with db.transaction() as session:
-        assert forget_old_replies(session, now=later) == (0 if shown else 1)
+        if swept:
+            assert forget_old_replies(session, now=later) == (0 if shown else 1)
         kept = session.scalars(select(ProcessedInbound)).one()
-        assert (kept.keep_until is not None) is shown
+        assert (kept.keep_until is not None) is (shown or not swept)
         if kept.keep_until is not None:  # as if sent ``minutes`` ago
             kept.keep_until -= dt.timedelta(minutes=minutes)
     again = worker.post("/en/report", send).get_data(as_text=True)
@@ -333,6 +337,56 @@ def test_more_words_without_the_forms_nonce_are_refused_kept_and_added_nowhere(
         assert session.scalars(select(Report)).one().messages == []
 
 
+PAST_RETENTION = dt.timedelta(days=800)  # the desks keep reports 730 days by default
+GONE = "This report is no longer kept, so your message was not added."
+
+
+def assert_told_gone(response: Any, words: str) -> None:
+    """The worker's words were not added, the page says so and shows them back."""
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404, page
+    assert GONE in page
+    assert f">{words}</textarea>" in page
+
+
+def test_words_sent_while_retention_deletes_the_report_are_refused_and_the_worker_told(
+    worker: Worker, world: World, db: Database
+) -> None:
+    """Retention deletes the report (its time was up) while the worker's words are on the
+    way: the request had found the report by its receipt, then waits for the report's row,
+    which retention holds; once retention commits, the row is gone. The worker is told the
+    report is no longer kept and that the words were not added (not a 500)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: retention cannot delete meanwhile")
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
+    worker.get("/en/followup")
+    worker.open_thread(receipt)
+    more = {"receipt": receipt, "action": "add", "message": "They paid half today.",
+            "nonce": worker.nonce}
+    answer = while_retention_deletes(db, lambda: worker.post("/en/followup", more),
+                                     today=today() + PAST_RETENTION)
+    assert_told_gone(answer, "They paid half today.")
+    with db.transaction() as session:
+        assert session.scalars(select(Report)).all() == []
+        assert session.scalars(select(ReportMessage)).all() == []
+
+
+def test_words_sent_for_a_report_retention_has_deleted_are_refused_and_the_worker_told(
+    worker: Worker, world: World, db: Database
+) -> None:
+    """The thread page was open when retention deleted the report; Send then finds no report
+    for the receipt the page carries: not "check the 16 digits" (the worker typed nothing)
+    but that the report is no longer kept."""
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="first")
+    worker.get("/en/followup")
+    worker.open_thread(receipt)
+    assert run(db, today=today() + PAST_RETENTION).reports_deleted == 1
+    answer = worker.post("/en/followup", {"receipt": receipt, "action": "add",
+                                          "message": "They paid half today.",
+                                          "nonce": worker.nonce})
+    assert_told_gone(answer, "They paid half today.")
+
+
 def test_worker_gives_a_verdict_when_the_desk_proposes_to_close(
     worker: Worker, world: World, db: Database
 ) -> None:
@@ -354,6 +408,32 @@ def test_worker_gives_a_verdict_when_the_desk_proposes_to_close(
         assert verdict.verdict is Verdict.PARTLY and verdict.channel == "web"
         assert verdict.comment_sealed is not None
         assert b"Only some" not in verdict.comment_sealed
+
+
+def test_a_verdict_given_while_retention_deletes_the_report_is_refused_and_the_worker_told(
+    worker: Worker, world: World, db: Database
+) -> None:
+    """The case closed long ago; retention deletes the report while the worker's verdict is
+    on the way: nothing is kept, and the page says the report is no longer kept (not a 500
+    from the verdict pointing at a deleted report)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time: retention cannot delete meanwhile")
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        factories.case_asking_verdict(session, desk_id=world.union.desk.id,
+                                      facility_id=world.penang.id,
+                                      report_id=report.id).closed_on = today()
+    worker.get("/en/followup")
+    worker.post("/en/followup", {"receipt": receipt})
+    answer = while_retention_deletes(
+        db, lambda: worker.post("/en/followup", {"receipt": receipt, "action": "verdict",
+                                                 "verdict": "partly", "comment": "Some"}),
+        today=today() + PAST_RETENTION)
+    assert answer.status_code == 404
+    assert GONE in answer.get_data(as_text=True)
+    with db.transaction() as session:
+        assert session.scalars(select(WorkerVerdict)).all() == []
 
 
 def test_wrong_receipt_gets_the_same_answer_as_a_receipt_that_never_existed(
