@@ -544,10 +544,13 @@ def _status(turn: Turn, typed: str) -> None:
         return
     replies = [e for e in thread_for(turn.session, report, worker_key).entries
                if e.author is Author.DESK and e.text]
-    if not replies:
-        turn.say(str(prompts.STATUS_NONE))
-        return
-    frame = str(prompts.STATUS_REPLY)
+    # In the language the worker reported in: after the receipt the conversation is over,
+    # and a new one starts in the number's language (English keywords work everywhere).
+    with force_locale(report.language):
+        if not replies:
+            turn.say(str(prompts.STATUS_NONE))
+            return
+        frame = str(prompts.STATUS_REPLY)
     text = replies[-1].text or ""
     limit = STATUS_MAX[count_segments(frame % {"text": text}).encoding]
     turn.say(frame % {"text": _shorten(text, limit - len(frame % {"text": ""}))})

@@ -173,6 +173,28 @@ def test_status_with_the_right_receipt_shows_the_latest_answer(
         say(sms_app, prompts.STATUS_REPLY, "en", text="We meet the manager on Friday.")]
 
 
+def test_status_is_answered_in_the_language_of_the_report(
+    phone: Phone, sms_world: SmsWorld, sms_app: Flask
+) -> None:
+    """A worker who chose Spanish on the Malaysian number (English by default) asks with the
+    English keyword once the report is sent: the answer is in Spanish, as the report was."""
+    phone.text("hello")
+    choose_language(phone, "es")
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("no pagan #")
+    receipt = RECEIPT.search(phone.text("2")[0]).group(1)  # type: ignore[union-attr]
+    assert phone.text(f"STATUS {receipt}") == [say(sms_app, prompts.STATUS_NONE, "es")]
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert report.language == "es"
+        add_desk_reply(session, report, "Nos reunimos el viernes.", author_account_id=None)
+    assert phone.text(f"STATUS {receipt}") == [
+        say(sms_app, prompts.STATUS_REPLY, "es", text="Nos reunimos el viernes.")]
+    assert phone.text("STATUS 1234 5678 1234 5678") == [  # no report: the number's language
+        say(sms_app, prompts.STATUS_NOT_FOUND, "en")]
+
+
 def test_status_with_a_wrong_receipt_says_not_found(phone: Phone, sms_world: SmsWorld,
                                                     sms_app: Flask) -> None:
     assert phone.text("STATUS 1234 5678 1234 5678") == [
