@@ -547,6 +547,7 @@ def test_a_buyer_signs_in_and_enrols_in_the_buyer_portals_layout(
     assert asked.status_code == 302
     login = browser.get(asked.headers["Location"]).get_data(as_text=True)
     assert "<title>Sign in – Worker Voice for buyers</title>" in login
+    assert "<h1>Sign in to the buyer portal</h1>" in login
     with db.transaction() as session:
         session.get_one(Account, buyers.buyer_a.account_id).totp_enrolled = False
     signed = browser.login(buyers.buyer_a, code="")
