@@ -189,8 +189,6 @@ def new_first_password(
     if membership.status is not MembershipStatus.PENDING:
         raise MembershipError("this person is not waiting for approval")
     account = session.get_one(Account, membership.account_id, with_for_update=True)
-    if account.id == by.id:
-        raise MembershipError("nobody can do this for themselves")
     if account.totp_enrolled:
         raise MembershipError("this person has signed in already; they can change their "
                               "own password")

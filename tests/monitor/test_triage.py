@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
 from crypto.hierarchy import TEST_FAST
 from intake.audit.models import AuditEvent
@@ -293,6 +295,30 @@ def audited(db: Database, action: str) -> list[str | None]:
                                     .where(AuditEvent.action == action)))
 
 
+@dataclass(frozen=True)
+class TwoAlike:
+    """Two reports of one problem; Alice has the first one's page open."""
+
+    duplicate: str
+    original: str
+    path: str  # the duplicate's page
+
+    def mark(self, browser: Browser) -> TestResponse:
+        return browser.post(self.path + "/triage", {
+            "status": "no_action", "reason": "duplicate", "duplicate_of": self.original})
+
+
+def two_alike(browser: Browser, desks: DeskWorld, db: Database, *, aged: str) -> TwoAlike:
+    """``aged`` ("duplicate" or "original") is past its retention period."""
+    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
+    original, _ = submit(db, desks.factory_a, "locked fire exit")
+    age(db, duplicate if aged == "duplicate" else original, days=PAST_RETENTION.days)
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}"
+    browser.get(path)
+    return TwoAlike(duplicate, original, path)
+
+
 def test_a_report_retention_deletes_while_a_monitor_opens_it_is_a_404_that_says_so(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:
@@ -333,16 +359,10 @@ def test_marking_a_duplicate_while_retention_deletes_either_report_is_a_404_that
     the monitor is told which report is no longer kept (not a 500)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite lets one writer in at a time: retention cannot delete meanwhile")
-    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
-    original, _ = submit(db, desks.factory_a, "locked fire exit")
-    old, kept = (duplicate, original) if deleted == "duplicate" else (original, duplicate)
-    age(db, old, days=PAST_RETENTION.days)
-    browser.login(desks.alice)
-    path = f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}"
-    browser.get(path)
-    answer = while_retention_deletes(db, lambda: browser.post(path + "/triage", {
-        "status": "no_action", "reason": "duplicate", "duplicate_of": original}),
-        today=today())
+    two = two_alike(browser, desks, db, aged=deleted)
+    old, kept = ((two.duplicate, two.original) if deleted == "duplicate"
+                 else (two.original, two.duplicate))
+    answer = while_retention_deletes(db, lambda: two.mark(browser), today=today())
     page = answer.get_data(as_text=True)
     assert answer.status_code == 404, page
     assert gone_text(old) in page and "Nothing was changed." in page
@@ -356,35 +376,22 @@ def test_marking_a_duplicate_while_retention_deletes_either_report_is_a_404_that
 def test_marking_a_duplicate_of_a_report_retention_has_deleted_changes_nothing_and_says_why(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:
-    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
-    original, _ = submit(db, desks.factory_a, "locked fire exit")
-    age(db, original, days=PAST_RETENTION.days)
-    browser.login(desks.alice)
-    path = f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}"
-    browser.get(path)
+    two = two_alike(browser, desks, db, aged="original")
     assert run(db, today=today()).reports_deleted == 1
-    answer = browser.post(path + "/triage", {"status": "no_action", "reason": "duplicate",
-                                             "duplicate_of": original})
-    assert answer.status_code == 303
+    assert two.mark(browser).status_code == 303
     assert ("Nothing was changed: the report it duplicates is not in this desk (or is no "
-            "longer kept).") in browser.get(path).get_data(as_text=True)
+            "longer kept).") in browser.get(two.path).get_data(as_text=True)
     with db.transaction() as session:
-        triage = session.get_one(ReportDesk, (uuid.UUID(duplicate), desks.a.desk.id))
+        triage = session.get_one(ReportDesk, (uuid.UUID(two.duplicate), desks.a.desk.id))
         assert triage.status is TriageStatus.IN_TRIAGE and triage.duplicate_of_id is None
 
 
 def test_marking_a_report_retention_has_deleted_as_a_duplicate_is_a_404(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:
-    duplicate, _ = submit(db, desks.factory_a, "the fire exit is locked")
-    original, _ = submit(db, desks.factory_a, "locked fire exit")
-    age(db, duplicate, days=PAST_RETENTION.days)
-    browser.login(desks.alice)
-    path = f"/monitor/d/{desks.a.desk.id}/reports/{duplicate}"
-    browser.get(path)
+    two = two_alike(browser, desks, db, aged="duplicate")
     assert run(db, today=today()).reports_deleted == 1
-    answer = browser.post(path + "/triage", {"status": "no_action", "reason": "duplicate",
-                                             "duplicate_of": original})
+    answer = two.mark(browser)
     assert answer.status_code == 404
     assert "There is no such report in this desk." in answer.get_data(as_text=True)
 
