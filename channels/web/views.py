@@ -301,7 +301,7 @@ def followup_post() -> ResponseReturnValue:
         except MalformedReceipt:
             return render_template("web/followup_login.html", problem="malformed", typed=""), 200
         except ReceiptNotFound:
-            if request.form.get("action") == "add":  # sent from the thread page it opened
+            if request.form.get("action") in ("add", "verdict"):  # from the thread page
                 return _not_kept()
             return render_template("web/followup_login.html", problem="not_found", typed=""), 200
         try:
@@ -319,11 +319,15 @@ def followup_post() -> ResponseReturnValue:
 
 
 def _not_kept() -> ResponseReturnValue:
-    """More words for a report retention deleted (its time was up) since the worker opened
-    its thread: they were not added. The page says so and shows them again, so the worker
-    can keep them for a new report; nothing is lost without a word."""
-    words = request.form.get("message", "")[: MAX_MESSAGE_CHARS * 2]
-    return render_template("web/followup_login.html", problem="gone", typed="",
+    """More words, or an answer to "was it fixed?", for a report retention deleted (its time
+    was up) since the worker opened its thread: nothing was kept. The page says so and shows
+    the words again, so the worker can keep them for a new report; nothing is lost without a
+    word."""
+    if request.form.get("action") == "verdict":
+        problem, words = "gone_verdict", request.form.get("comment", "")[: MAX_COMMENT_CHARS * 2]
+    else:
+        problem, words = "gone", request.form.get("message", "")[: MAX_MESSAGE_CHARS * 2]
+    return render_template("web/followup_login.html", problem=problem, typed="",
                            message=words), 404
 
 

@@ -683,7 +683,7 @@ def _details(turn: Turn, body: str) -> None:
         turn.say(str(prompts.CONSENT))
 
 
-def _report_gone(turn: Turn) -> None:
+def _report_gone(turn: Turn, *, verdict: bool = False) -> None:
     """Retention deleted the report (its time was up; it left the conversation pointing at
     no report): the words or the verdict were not kept, the worker is told so, and the next
     message begins a new report. A message cannot arrive while retention deletes its report:
@@ -691,7 +691,7 @@ def _report_gone(turn: Turn) -> None:
     held (``ReportGone`` is answered the same way all the same)."""
     _reset(turn)
     turn.conversation.step = WORKPLACE
-    turn.say(str(prompts.REPORT_GONE))
+    turn.say(str(prompts.VERDICT_GONE if verdict else prompts.REPORT_GONE))
 
 
 def _is_done(body: str) -> bool:
@@ -739,7 +739,7 @@ def _verdict(turn: Turn, body: str) -> None:
     report = (turn.session.get(Report, conversation.report_id)
               if conversation.report_id is not None else None)
     if report is None:
-        _report_gone(turn)
+        _report_gone(turn, verdict=True)
         return
     answer = verdict_answer(body)
     if answer is None and conversation.invalid_answers >= 1:
@@ -759,7 +759,7 @@ def _verdict(turn: Turn, body: str) -> None:
     except ReportRejected:  # the desk no longer asks (the case was closed meanwhile)
         return
     except ReportGone:
-        _report_gone(turn)
+        _report_gone(turn, verdict=True)
         return
     turn.say(str(prompts.VERDICT_THANKS))
 
@@ -788,7 +788,7 @@ _FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE_AGAIN, prompts.CATEGORY_MEN
                   prompts.DETAILS, prompts.CONSENT, prompts.HELP, prompts.STOPPED,
                   prompts.STARTED, prompts.STATUS_NONE, prompts.STATUS_NOT_FOUND,
                   prompts.PICTURES, prompts.TOO_LONG, prompts.UNAVAILABLE,
-                  prompts.VERDICT_THANKS, prompts.REPORT_GONE)
+                  prompts.VERDICT_THANKS, prompts.REPORT_GONE, prompts.VERDICT_GONE)
 
 
 @functools.cache

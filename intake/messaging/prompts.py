@@ -49,6 +49,10 @@ LANGUAGE_MORE = lazy_pgettext("sms", "9 more")
 REPORT_GONE = lazy_pgettext(
     "sms", "Your report is no longer kept, so this message was not added. To report again, "
     "send the code on the poster or the factory name.")
+# The same for an answer to "was the problem fixed?" (a verdict is an answer, not words).
+VERDICT_GONE = lazy_pgettext(
+    "sms", "Your report is no longer kept, so your answer was not saved. To report again, "
+    "send the code on the poster or the factory name.")
 UNAVAILABLE = lazy_pgettext(
     "sms", "Sorry, we cannot take reports at this moment. Please try again later.")
 

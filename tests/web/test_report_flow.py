@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale, gettext
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -339,13 +340,14 @@ def test_more_words_without_the_forms_nonce_are_refused_kept_and_added_nowhere(
 
 PAST_RETENTION = dt.timedelta(days=800)  # the desks keep reports 730 days by default
 GONE = "This report is no longer kept, so your message was not added."
+VERDICT_GONE = "This report is no longer kept, so your answer was not saved."
 
 
-def assert_told_gone(response: Any, words: str) -> None:
+def assert_told_gone(response: Any, words: str, *, told: str = GONE) -> None:
     """The worker's words were not added, the page says so and shows them back."""
     page = response.get_data(as_text=True)
     assert response.status_code == 404, page
-    assert GONE in page
+    assert told in page
     assert f">{words}</textarea>" in page
 
 
@@ -430,8 +432,34 @@ def test_a_verdict_given_while_retention_deletes_the_report_is_refused_and_the_w
         db, lambda: worker.post("/en/followup", {"receipt": receipt, "action": "verdict",
                                                  "verdict": "partly", "comment": "Some"}),
         today=today() + PAST_RETENTION)
-    assert answer.status_code == 404
-    assert GONE in answer.get_data(as_text=True)
+    assert_told_gone(answer, "Some", told=VERDICT_GONE)
+    with db.transaction() as session:
+        assert session.scalars(select(WorkerVerdict)).all() == []
+
+
+def test_a_verdict_for_a_report_retention_has_deleted_is_refused_and_the_worker_told(
+    worker: Worker, world: World, db: Database, app: Flask
+) -> None:
+    """The question page was open when retention deleted the report: the answer finds no
+    report for the receipt the page carries. The worker is told the report is no longer kept
+    and the answer was not saved (not "check the 16 digits": they typed nothing), in their
+    language, with their comment shown back."""
+    worker.lang = "es"
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        factories.case_asking_verdict(session, desk_id=world.union.desk.id,
+                                      facility_id=world.penang.id,
+                                      report_id=report.id).closed_on = today()
+    worker.get("/es/followup")
+    worker.post("/es/followup", {"receipt": receipt})
+    assert run(db, today=today() + PAST_RETENTION).reports_deleted == 1
+    answer = worker.post("/es/followup", {"receipt": receipt, "action": "verdict",
+                                          "verdict": "no", "comment": "Nada cambió"})
+    with app.test_request_context(), force_locale("es"):
+        told = gettext(VERDICT_GONE)
+    assert told != VERDICT_GONE  # the catalog has it
+    assert_told_gone(answer, "Nada cambió", told=told)
     with db.transaction() as session:
         assert session.scalars(select(WorkerVerdict)).all() == []
 
