@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError, validate_csrf
 from limits import parse as parse_limit
 from sqlalchemy.exc import IntegrityError
@@ -95,6 +96,15 @@ def _add_language(endpoint: str, values: dict[str, str]) -> None:
 def _page_context() -> dict[str, object]:
     code = g.get("lang") or "en"
     return {"lang": BY_CODE[code], "leave_url": settings_of().leave_url}
+
+
+@web.app_template_filter("country_name")
+def _country_name(code: str) -> str:
+    """A country's name in the page's language (CLDR, through Babel): each workplace in a
+    list says where it is, so a worker tells two alike names apart (and does not send a
+    report to the desk of another country)."""
+    locale = get_locale()
+    return str(locale.territories.get(code.upper(), code)) if locale is not None else code
 
 
 def _session() -> Session:

@@ -116,6 +116,28 @@ def test_misspelled_name_is_found(worker: Worker, world: World) -> None:
     assert "Penang Circuit Assembly" in page
 
 
+@pytest.mark.parametrize(("lang", "malaysia", "mexico"), [
+    ("es", "Malasia", "México"), ("zh_Hans", "马来西亚", "墨西哥"), ("th", "มาเลเซีย", "เม็กซิโก")])
+def test_each_workplace_says_its_country_in_the_workers_language(
+    worker: Worker, world: World, lang: str, malaysia: str, mexico: str
+) -> None:
+    """In the list, in search results and on the review page: two factories of one name in
+    two countries are told apart (and a report does not go to the other country's desk)."""
+    listed = worker.get(f"/{lang}/report").get_data(as_text=True)
+    assert f'Penang Circuit Assembly</span> <span class="where">{malaysia}</span>' in listed
+    assert f'Tijuana Power Plant</span> <span class="where">{mexico}</span>' in listed
+    found = worker.get(f"/{lang}/report?q=penang").get_data(as_text=True)
+    assert f'<span class="where">{malaysia}</span>' in found
+    assert mexico not in found
+    worker.lang = lang
+    state = {"facility": str(world.penang.id), "category": ["wages"], "details": "x",
+             "contact": "web", "number": ""}
+    for step in ("workplace", "what", "details"):
+        worker.step(step, **state)
+    review = worker.step("contact", **state).get_data(as_text=True)
+    assert f'Penang Circuit Assembly</span> <span class="where">{malaysia}</span>' in review
+
+
 def test_sms_contact_is_sealed_to_the_courier_only(
     worker: Worker, world: World, db: Database, settings: Settings
 ) -> None:
