@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, has_request_context, request
@@ -127,7 +128,18 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> int:
     return compiled
 
 
+def language_label(code: str) -> str:
+    """A language's English name for the desk's pages ("Burmese", not "my"), from CLDR
+    through Babel; a code we do not know as it is."""
+    known = BY_CODE.get(code)
+    return str(_ENGLISH.languages.get(code, code)) if known is not None else code
+
+
+_ENGLISH = Locale("en")
+
+
 def init_babel(app: Flask) -> None:
+    app.add_template_filter(language_label, "language_label")
     compile_catalogs()
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT

@@ -41,3 +41,11 @@ CATEGORIES: tuple[Category, ...] = (
 )
 
 CATEGORY_CODES = frozenset(c.code for c in CATEGORIES)
+
+
+def labels_of(codes: str) -> str:
+    """What the worker chose ("wages,forced_labour"), in the words the worker saw, in the
+    current language ("Pay, Forced work or debt"); an unknown code as it is."""
+    by_code = {category.code: category for category in CATEGORIES}
+    return ", ".join(str(by_code[code].label) if code in by_code else code
+                     for code in codes.split(",") if code)

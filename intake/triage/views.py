@@ -25,7 +25,7 @@ from intake.i18n import LANGUAGES
 from intake.kdf import argon2_profile
 from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.messaging.segments import count_segments
-from intake.reports.categories import CATEGORIES
+from intake.reports.categories import CATEGORIES, labels_of
 from intake.reports.models import Channel, Severity, TriageStatus
 from intake.reports.service import (
     MAX_DETAILS_CHARS,
@@ -56,6 +56,7 @@ ID = re.compile(r"[0-9]{1,9}")  # ASCII digits only, and within every database's
 
 
 triage.register_error_handler(CSRFError, stale_form)
+triage.add_app_template_filter(labels_of, "worker_categories")
 
 
 @triage.errorhandler(ReportNotFound)

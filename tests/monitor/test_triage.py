@@ -63,7 +63,24 @@ def test_filters_narrow_the_queue_and_counts_follow(
     assert queue_ids(browser, desks, "country=MX") == []
     assert queue_ids(browser, desks, "age=older") == []
     page = browser.get(f"/monitor/d/{desks.a.desk.id}/?language=ms").get_data(as_text=True)
-    assert "ms (1)" in page and "en (2)" in page  # counts for each value of the facet
+    assert "Malay (1)" in page and "English (2)" in page  # counts for each value of the facet
+
+
+def test_languages_and_the_workers_choices_are_named_not_coded(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """A monitor reads "Burmese", not "my" (which reads as a word), and the categories in
+    the words the worker chose from, not their codes."""
+    report_id, _ = submit(db, desks.factory_a, "words", language="my",
+                          categories=("wages", "forced_labour"))
+    browser.login(desks.alice)
+    queue = browser.get(f"/monitor/d/{desks.a.desk.id}/").get_data(as_text=True)
+    assert "<td>Burmese</td>" in queue and "Burmese (1)" in queue
+    page = browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}").get_data(
+        as_text=True)
+    assert "<dt>Language</dt><dd>Burmese</dd>" in page
+    assert "<dt>Worker chose</dt><dd>Forced work or debt, Pay</dd>" in page
+    assert "Ready-made answers in Burmese" in page
 
 
 def test_queue_pages_with_a_keyset_cursor_without_gaps_or_repeats(
