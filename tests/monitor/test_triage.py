@@ -81,6 +81,9 @@ def test_languages_and_the_workers_choices_are_named_not_coded(
     assert "<dt>Language</dt><dd>Burmese</dd>" in page
     assert "<dt>Worker chose</dt><dd>Forced work or debt, Pay</dd>" in page
     assert "Ready-made answers in Burmese" in page
+    form = browser.get(f"/monitor/d/{desks.a.desk.id}/enter").get_data(as_text=True)
+    assert '<option value="my" >Burmese (မြန်မာ)</option>' in form
+    assert '<option value="en" >English</option>' in form
 
 
 def test_queue_pages_with_a_keyset_cursor_without_gaps_or_repeats(
