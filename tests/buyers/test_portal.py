@@ -556,3 +556,26 @@ def test_a_buyer_signs_in_and_enrols_in_the_buyer_portals_layout(
     assert "<title>Set up your authenticator – Worker Voice for buyers</title>" in enrol
     assert "Sign in – Worker Voice desk" in browser.client.get("/monitor/login").get_data(
         as_text=True)  # a desk's member, sent from nowhere in particular
+
+
+# --- the portal's menu ------------------------------------------------------------------------
+
+MENU = re.compile(r'<nav aria-label="Buyer portal">(.*?)</nav>', re.S)
+MENU_LINK = re.compile(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>')
+
+
+def test_every_buyer_page_has_the_same_menu_with_the_current_page_marked(
+    browser: Browser, other_browser: Browser, buyers: BuyerWorld, db: Database
+) -> None:
+    case_id, _ = approved_case(browser, buyers.desks, db)
+    alert = add_alert(db, case_id, buyers.westhaven)
+    sign_in(other_browser, buyers.buyer_a)
+    for path, current in [("/buyer/", "Alerts"), ("/buyer/dashboard", "Dashboard"),
+                          ("/buyer/webhooks", "Webhooks"), (alert_url(alert), None)]:
+        page = other_browser.get(path).get_data(as_text=True)
+        [menu] = MENU.findall(page)
+        links = MENU_LINK.findall(menu)
+        assert [(href, label) for href, _, label in links] == [
+            ("/buyer/", "Alerts"), ("/buyer/dashboard", "Dashboard"),
+            ("/buyer/webhooks", "Webhooks")], path
+        assert [label for _, marked, label in links if marked] == ([current] if current else [])

@@ -68,3 +68,15 @@ def test_the_members_page_and_the_admins_home_have_plain_titles(
     members = browser.get(f"/monitor/d/{desks.a.desk.id}/members").get_data(as_text=True)
     assert title_of(members) == "Members – Worker Voice desk"
     assert members.count('name="k_threshold"') == 1
+
+
+def test_the_desk_menu_marks_the_page_it_is_on(browser: Browser, desks: DeskWorld) -> None:
+    """Once, on the menu link of the page shown (a screen reader says "current page")."""
+    browser.login(desks.alice)
+    desk = desks.a.desk.id
+    for path, label in [(f"/monitor/d/{desk}/", "Queue"), (f"/monitor/d/{desk}/cases/", "Cases"),
+                        (f"/monitor/d/{desk}/members", "Members"),
+                        (f"/monitor/d/{desk}/dashboard", "Dashboard")]:
+        page = browser.get(path).get_data(as_text=True)
+        assert page.count('aria-current="page"') == 1, path
+        assert f'aria-current="page">{label}</a>' in page, path
