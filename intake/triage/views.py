@@ -25,6 +25,7 @@ from intake.i18n import LANGUAGES
 from intake.kdf import argon2_profile
 from intake.messaging.outbound import SEND_TEXT_JOB
 from intake.messaging.segments import count_segments
+from intake.reports.burmese import from_zawgyi
 from intake.reports.categories import CATEGORIES, labels_of
 from intake.reports.models import Channel, Severity, TriageStatus
 from intake.reports.service import (
@@ -57,6 +58,7 @@ ID = re.compile(r"[0-9]{1,9}")  # ASCII digits only, and within every database's
 
 triage.register_error_handler(CSRFError, stale_form)
 triage.add_app_template_filter(labels_of, "worker_categories")
+triage.add_app_template_filter(from_zawgyi, "from_zawgyi")
 
 
 @triage.errorhandler(ReportNotFound)

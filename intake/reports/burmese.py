@@ -1,0 +1,40 @@
+"""Burmese typed in Zawgyi, shown to the desk in Unicode.
+
+Many phones in Myanmar, and the phones migrant workers bring from there, still type Burmese
+in Zawgyi: a font encoding that puts Burmese letters on the wrong code points, so the same
+words look broken in any Unicode font (the desk's) and machine translation cannot read them.
+Google's model (``myanmartools``) tells Zawgyi from Unicode; ``python-myanmar`` converts it.
+
+The worker's words stay sealed exactly as they arrived: the desk's pages show the converted
+text and keep the original one click away, so a wrong guess (short Unicode text can look
+like Zawgyi) loses nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+
+from myanmar import converter
+from myanmartools import ZawgyiDetector
+
+# The detector's probability above which a text is taken for Zawgyi (its authors' advice).
+ZAWGYI_LIKELY = 0.95
+_MYANMAR = re.compile("[\u1000-\u109f]")
+
+
+@functools.cache
+def _detector() -> ZawgyiDetector:
+    with warnings.catch_warnings():  # it loads its model with a call Python 3.11 deprecates
+        warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
+        return ZawgyiDetector()
+
+
+def from_zawgyi(text: str) -> str | None:
+    """``text`` in Unicode if it was typed in Zawgyi, else None (Unicode Burmese, another
+    script, or Zawgyi that reads the same in Unicode)."""
+    if not _MYANMAR.search(text) or _detector().get_zawgyi_probability(text) < ZAWGYI_LIKELY:
+        return None
+    converted: str = converter.convert(text, "zawgyi", "unicode")
+    return converted if converted != text else None

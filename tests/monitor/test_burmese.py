@@ -1,0 +1,55 @@
+"""Burmese typed in Zawgyi (an older font encoding many phones still use) reaches the desk
+readable: the desk's pages show it in Unicode, with the words as they arrived one click away;
+what is sealed is what the worker sent."""
+
+from __future__ import annotations
+
+import html
+import uuid
+
+from crypto.envelope import open_sealed
+from intake.db import Database
+from intake.reports.burmese import from_zawgyi
+from intake.reports.models import Report
+from intake.reports.service import body_context
+from tests.monitor.conftest import Browser, DeskWorld, submit
+
+# "They do not pay us wages", typed on a Zawgyi keyboard, and the same words in Unicode.
+ZAWGYI = "ကၽြန္ေတာ္တို႔ကို လစာမေပးဘူး"
+UNICODE = "ကျွန်တော်တို့ကို လစာမပေးဘူး"
+ORIGINAL = "Converted from Zawgyi (an older Burmese font encoding): the words as they arrived"
+
+
+def test_zawgyi_is_converted_and_anything_else_left_alone() -> None:
+    assert ZAWGYI != UNICODE
+    assert from_zawgyi(ZAWGYI) == UNICODE
+    assert from_zawgyi(f"Line 3, 40 of us:\n{ZAWGYI}") == f"Line 3, 40 of us:\n{UNICODE}"
+    for text in (UNICODE, "They do not pay us", "工资没有发", "", "ဘာသာစကား"):
+        assert from_zawgyi(text) is None, text
+
+
+def test_the_desk_reads_zawgyi_in_unicode_and_can_see_what_arrived(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, ZAWGYI, language="my")
+    browser.login(desks.alice)
+    page = html.unescape(browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+                         .get_data(as_text=True))
+    assert f'<div class="words" lang="my">{UNICODE}</div>' in page
+    assert ORIGINAL in page
+    assert f'<div class="words">{ZAWGYI}</div></details>' in page
+    with db.transaction() as session:  # the sealed words are the worker's, unchanged
+        report = session.get_one(Report, uuid.UUID(report_id))
+        body = open_sealed(report.body_sealed, desks.a.key, context=body_context(report.id))
+        assert ZAWGYI in body.decode() and UNICODE not in body.decode()
+
+
+def test_unicode_burmese_is_shown_as_it_is(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, UNICODE, language="my")
+    browser.login(desks.alice)
+    page = html.unescape(browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+                         .get_data(as_text=True))
+    assert f'<div class="words" lang="my">{UNICODE}</div>' in page
+    assert ORIGINAL not in page
