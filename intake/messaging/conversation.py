@@ -45,6 +45,7 @@ from intake.messaging.models import Conversation, OptOut
 from intake.messaging.segments import count_segments
 from intake.remedy.models import Verdict
 from intake.remedy.verdicts import question_text
+from intake.reports.burmese import zawgyi_spelling
 from intake.reports.categories import CATEGORIES
 from intake.reports.models import Author, Channel, Report
 from intake.reports.service import (
@@ -478,7 +479,8 @@ def _all_keywords() -> dict[str, tuple[str, frozenset[str]]]:
 
     Built once per process (the catalogs do not change while it runs). Some words are
     shared (BERHENTI is STOP in Malay and Indonesian; STATUS in English, Malay, Indonesian
-    and Filipino); no word may mean two different keywords (a test checks).
+    and Filipino); no word may mean two different keywords (a test checks). A Burmese word
+    counts in its Zawgyi spelling too: many workers' phones still type Burmese that way.
     """
     table: dict[str, tuple[str, frozenset[str]]] = {}
 
@@ -495,6 +497,8 @@ def _all_keywords() -> dict[str, tuple[str, frozenset[str]]]:
             with force_locale(language.code):
                 localized = _fold(pgettext(context, msgid))
             add(localized, name, None if localized == _fold(msgid) else language.code)
+            if language.code == "my":
+                add(_fold(zawgyi_spelling(localized)), name, language.code)
     return table
 
 

@@ -38,3 +38,10 @@ def from_zawgyi(text: str) -> str | None:
         return None
     converted: str = converter.convert(text, "zawgyi", "unicode")
     return converted if converted != text else None
+
+
+def zawgyi_spelling(text: str) -> str:
+    """Unicode Burmese as a Zawgyi keyboard types it (for words we must recognise either
+    way, such as the SMS keywords)."""
+    spelled: str = converter.convert(text, "unicode", "zawgyi")
+    return spelled

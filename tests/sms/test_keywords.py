@@ -114,3 +114,20 @@ def test_a_long_answer_by_status_stays_within_two_segments(phone: Phone, sms_wor
         add_desk_reply(session, report, "We visited the factory. " * 30, author_account_id=None)
     [answer] = phone.text(f"STATUS {receipt}")
     assert answer.endswith("...") and count_segments(answer).segments <= 2
+
+
+# The Burmese keywords as a Zawgyi keyboard types them (an older font encoding many phones
+# still use): the same words on other code points. Written out here, not derived.
+ZAWGYI_STOP, ZAWGYI_START, ZAWGYI_DONE = "ရပ္", "စတင္", "ၿပီးၿပီ"
+
+
+def test_burmese_keywords_typed_in_zawgyi_work(phone: Phone, sms_world: SmsWorld,
+                                               sms_app: Flask) -> None:
+    assert word(sms_app, prompts.STOP, "my") != ZAWGYI_STOP
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("words")
+    # DONE ends the words in the number's language; STOP answers in the word's language.
+    assert phone.text(ZAWGYI_DONE) == [say(sms_app, prompts.CONSENT, "en")]
+    assert phone.text(ZAWGYI_STOP) == [say(sms_app, prompts.STOPPED, "my")]
+    assert phone.text(ZAWGYI_START) == [say(sms_app, prompts.STARTED, "my")]
