@@ -20,6 +20,15 @@ UNICODE = "ကျွန်တော်တို့ကို လစာမပေ�
 ORIGINAL = "Converted from Zawgyi (an older Burmese font encoding): the words as they arrived"
 
 
+def report_page(browser: Browser, desks: DeskWorld, db: Database, words: str
+                ) -> tuple[str, str]:
+    """A Burmese report of ``words``, opened by a member of its desk: (its id, the page)."""
+    report_id, _ = submit(db, desks.factory_a, words, language="my")
+    browser.login(desks.alice)
+    page = browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+    return report_id, html.unescape(page.get_data(as_text=True))
+
+
 def test_zawgyi_is_converted_and_anything_else_left_alone() -> None:
     assert ZAWGYI != UNICODE
     assert from_zawgyi(ZAWGYI) == UNICODE
@@ -31,10 +40,7 @@ def test_zawgyi_is_converted_and_anything_else_left_alone() -> None:
 def test_the_desk_reads_zawgyi_in_unicode_and_can_see_what_arrived(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:
-    report_id, _ = submit(db, desks.factory_a, ZAWGYI, language="my")
-    browser.login(desks.alice)
-    page = html.unescape(browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
-                         .get_data(as_text=True))
+    report_id, page = report_page(browser, desks, db, ZAWGYI)
     assert f'<div class="words" lang="my">{UNICODE}</div>' in page
     assert ORIGINAL in page
     assert f'<div class="words">{ZAWGYI}</div></details>' in page
@@ -47,9 +53,6 @@ def test_the_desk_reads_zawgyi_in_unicode_and_can_see_what_arrived(
 def test_unicode_burmese_is_shown_as_it_is(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:
-    report_id, _ = submit(db, desks.factory_a, UNICODE, language="my")
-    browser.login(desks.alice)
-    page = html.unescape(browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
-                         .get_data(as_text=True))
+    _report_id, page = report_page(browser, desks, db, UNICODE)
     assert f'<div class="words" lang="my">{UNICODE}</div>' in page
     assert ORIGINAL not in page

@@ -434,6 +434,20 @@ def test_worker_gives_a_verdict_when_the_desk_proposes_to_close(
         assert b"Only some" not in verdict.comment_sealed
 
 
+def asked_for_a_verdict_long_ago(worker: Worker, world: World, db: Database) -> str:
+    """A report whose case asked for the worker's verdict and closed today (retention may
+    delete it 800 days on), with its follow-up page open; the receipt."""
+    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
+    with db.transaction() as session:
+        report = session.scalars(select(Report)).one()
+        factories.case_asking_verdict(session, desk_id=world.union.desk.id,
+                                      facility_id=world.penang.id,
+                                      report_id=report.id).closed_on = today()
+    worker.get(f"/{worker.lang}/followup")
+    worker.open_thread(receipt)
+    return receipt
+
+
 def test_a_verdict_given_while_retention_deletes_the_report_is_refused_and_the_worker_told(
     worker: Worker, world: World, db: Database
 ) -> None:
@@ -442,14 +456,7 @@ def test_a_verdict_given_while_retention_deletes_the_report_is_refused_and_the_w
     from the verdict pointing at a deleted report)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite lets one writer in at a time: retention cannot delete meanwhile")
-    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
-    with db.transaction() as session:
-        report = session.scalars(select(Report)).one()
-        factories.case_asking_verdict(session, desk_id=world.union.desk.id,
-                                      facility_id=world.penang.id,
-                                      report_id=report.id).closed_on = today()
-    worker.get("/en/followup")
-    worker.post("/en/followup", {"receipt": receipt})
+    receipt = asked_for_a_verdict_long_ago(worker, world, db)
     answer = while_retention_deletes(
         db, lambda: worker.post("/en/followup", {"receipt": receipt, "action": "verdict",
                                                  "verdict": "partly", "comment": "Some"}),
@@ -467,14 +474,7 @@ def test_a_verdict_for_a_report_retention_has_deleted_is_refused_and_the_worker_
     and the answer was not saved (not "check the 16 digits": they typed nothing), in their
     language, with their comment shown back."""
     worker.lang = "es"
-    receipt = worker.report(facility=world.penang, categories=["wages"], details="x")
-    with db.transaction() as session:
-        report = session.scalars(select(Report)).one()
-        factories.case_asking_verdict(session, desk_id=world.union.desk.id,
-                                      facility_id=world.penang.id,
-                                      report_id=report.id).closed_on = today()
-    worker.get("/es/followup")
-    worker.post("/es/followup", {"receipt": receipt})
+    receipt = asked_for_a_verdict_long_ago(worker, world, db)
     assert run(db, today=today() + PAST_RETENTION).reports_deleted == 1
     answer = worker.post("/es/followup", {"receipt": receipt, "action": "verdict",
                                           "verdict": "no", "comment": "Nada cambió"})
