@@ -37,6 +37,8 @@ def _object(properties: dict[str, Schema], *, optional: tuple[str, ...] = ()) ->
 
 _DAY = {"type": "string", "format": "date"}
 _UUID = {"type": "string", "format": "uuid"}
+_UNICODE = ("The same words in Unicode when the worker typed Burmese in Zawgyi (an older "
+            "font encoding); null otherwise.")
 _STATUSES = [s.value for s in TriageStatus]
 _SEVERITIES = [s.value for s in Severity]
 _CATEGORIES = list(DESK_CATEGORIES)
@@ -84,6 +86,7 @@ SCHEMAS: dict[str, Schema] = {
         "author_name": _nullable("string", description="The desk member who replied."),
         "sent_on": _DAY,
         "text": {"type": "string"},
+        "text_unicode": _nullable("string", description=_UNICODE),
     }),
     "Triage": _object({
         "report_id": _UUID,
@@ -109,6 +112,7 @@ SCHEMAS: dict[str, Schema] = {
         "sms_consent": {"type": "boolean",
                         "description": "Whether replies also go to the worker by SMS."},
         "details": _nullable("string", description="The worker's words, decrypted."),
+        "details_unicode": _nullable("string", description=_UNICODE),
         "thread": {"type": "array", "items": _ref("ThreadEntry")},
         "triage": _ref("Triage"),
         "case_ids": {"type": "array", "items": _UUID},
@@ -153,6 +157,7 @@ SCHEMAS: dict[str, Schema] = {
         "language": {"type": "string"},
         "status": {"type": "string", "enum": _STATUSES},
         "details": _nullable("string", description="The worker's words, decrypted."),
+        "details_unicode": _nullable("string", description=_UNICODE),
         "thread": {"type": "array", "items": _ref("ThreadEntry")},
     }),
     "CaseNote": _object({

@@ -43,7 +43,15 @@ from intake.ext import database_of, jobs_of
 from intake.i18n import BY_CODE
 from intake.limits import allowed, client_tag
 from intake.messaging.outbound import SEND_TEXT_JOB
-from intake.reports.models import QUEUE_RANK, Channel, ReportDesk, Severity, TriageStatus
+from intake.reports.burmese import from_zawgyi
+from intake.reports.models import (
+    QUEUE_RANK,
+    Author,
+    Channel,
+    ReportDesk,
+    Severity,
+    TriageStatus,
+)
 from intake.reports.service import ReportGone
 from intake.triage import replies
 from intake.triage.service import (
@@ -345,7 +353,9 @@ def _triage(row: ReportDesk) -> dict[str, Any]:
 
 def _thread(entries: list[Entry]) -> list[dict[str, Any]]:
     return [{"author": e.author.value, "author_name": e.author_name,
-             "sent_on": e.sent_on.isoformat(), "text": e.text} for e in entries]
+             "sent_on": e.sent_on.isoformat(), "text": e.text,
+             "text_unicode": from_zawgyi(e.text) if e.author is Author.WORKER else None}
+            for e in entries]
 
 
 def _opened(opened: OpenedReport) -> dict[str, Any]:
@@ -359,6 +369,7 @@ def _opened(opened: OpenedReport) -> dict[str, Any]:
         "entered_by_id": report.entered_by_id,
         "sms_consent": report.contact_consent,
         "details": opened.details,
+        "details_unicode": from_zawgyi(opened.details) if opened.details else None,
         "thread": _thread(opened.entries),
         "triage": _triage(opened.triage),
         "case_ids": [str(case_id) for case_id in opened.case_ids],
@@ -472,6 +483,7 @@ def _case_view(view: CaseView) -> dict[str, Any]:
         "reports": [{"id": str(r.report_id), "received_on": r.received_on.isoformat(),
                      "channel": r.channel.value, "language": r.language,
                      "status": r.status.value, "details": r.details,
+                     "details_unicode": from_zawgyi(r.details) if r.details else None,
                      "thread": _thread(r.entries)} for r in view.reports],
         "notes": [{"id": str(n.id), "author_name": n.author_name,
                    "created_on": n.created_at.date().isoformat(), "text": n.text}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import uuid
+from typing import Any
 
 from crypto.envelope import open_sealed
 from intake.db import Database
@@ -13,6 +14,9 @@ from intake.reports.burmese import from_zawgyi
 from intake.reports.models import Report
 from intake.reports.service import body_context
 from tests.monitor.conftest import Browser, DeskWorld, submit
+from tests.monitor.test_api import Api, api, check_documented, doc
+
+__all__ = ["api", "doc"]  # fixtures
 
 # "They do not pay us wages", typed on a Zawgyi keyboard, and the same words in Unicode.
 ZAWGYI = "ကၽြန္ေတာ္တို႔ကို လစာမေပးဘူး"
@@ -56,3 +60,14 @@ def test_unicode_burmese_is_shown_as_it_is(
     _report_id, page = report_page(browser, desks, db, UNICODE)
     assert f'<div class="words" lang="my">{UNICODE}</div>' in page
     assert ORIGINAL not in page
+
+
+def test_the_api_gives_the_unicode_words_beside_the_words_as_they_arrived(
+    api: Api, doc: dict[str, Any], desks: DeskWorld, db: Database
+) -> None:
+    for words, unicode in ((ZAWGYI, UNICODE), (UNICODE, None)):
+        report_id, _ = submit(db, desks.factory_a, words, language="my")
+        response = api.call("GET", f"/reports/{report_id}")
+        check_documented(doc, response, "GET", "/reports/{report_id}")
+        body = response.get_json()
+        assert (body["details"], body["details_unicode"]) == (words, unicode)
