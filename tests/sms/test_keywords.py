@@ -117,8 +117,10 @@ def test_a_long_answer_by_status_stays_within_two_segments(phone: Phone, sms_wor
 
 
 # The Burmese keywords as a Zawgyi keyboard types them (an older font encoding many phones
-# still use): the same words on other code points. Written out here, not derived.
-ZAWGYI_STOP, ZAWGYI_START, ZAWGYI_DONE = "ရပ္", "စတင္", "ၿပီးၿပီ"
+# still use): the same words on other code points. Written out here, not derived. STOP and
+# START differ from Unicode only by a mark the keyword match ignores; DONE and STATUS put
+# their letters in another order.
+ZAWGYI_STOP, ZAWGYI_START, ZAWGYI_DONE, ZAWGYI_STATUS = "ရပ္", "စတင္", "ၿပီးၿပီ", "အေျခအေန"
 
 
 def test_burmese_keywords_typed_in_zawgyi_work(phone: Phone, sms_world: SmsWorld,
@@ -131,3 +133,5 @@ def test_burmese_keywords_typed_in_zawgyi_work(phone: Phone, sms_world: SmsWorld
     assert phone.text(ZAWGYI_DONE) == [say(sms_app, prompts.CONSENT, "en")]
     assert phone.text(ZAWGYI_STOP) == [say(sms_app, prompts.STOPPED, "my")]
     assert phone.text(ZAWGYI_START) == [say(sms_app, prompts.STARTED, "my")]
+    assert phone.text(f"{ZAWGYI_STATUS} 0000 0000 0000 0000") == [
+        say(sms_app, prompts.STATUS_NOT_FOUND, "my")]
