@@ -79,7 +79,6 @@ class Conversations(RuleBasedStateMachine):
             self.senders.append(Sender(phone, sender_tag(settings.pepper, number)))
         self.expected: dict[uuid.UUID, list[str]] = {}
         self.fragments = itertools.count()
-        self.texts = 0
 
     def step_of(self, sender: Sender) -> tuple[str | None, uuid.UUID | None]:
         with self.db.transaction() as session:
@@ -90,7 +89,6 @@ class Conversations(RuleBasedStateMachine):
              finishes: bool = False) -> list[str]:
         step, report_id = self.step_of(sender)
         response = sender.phone.post(sender.phone.params(body, NumMedia="1" if media else "0"))
-        self.texts += 1
         assert response.status_code == 200, response.get_data(as_text=True)
         answer = replies(response)
         for text in answer:
