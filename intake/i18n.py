@@ -135,6 +135,13 @@ def language_label(code: str) -> str:
     return str(_ENGLISH.languages.get(code, code)) if known is not None else code
 
 
+def country_label(code: str) -> str:
+    """A country's English name with its code, for the desk's and buyers' figures
+    ("Malaysia (MY)"); a code CLDR does not know as it is."""
+    name = _ENGLISH.territories.get(code.upper())
+    return f"{name} ({code})" if name else code
+
+
 _ENGLISH = Locale("en")
 
 

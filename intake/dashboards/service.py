@@ -23,6 +23,7 @@ from intake.accounts.models import Desk
 from intake.alerts.models import Alert
 from intake.cases.models import Case, CaseStatus
 from intake.cases.service import STATUS_LABELS
+from intake.i18n import country_label
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.reports.models import ReportDesk
 from intake.retention.models import ReportTally
@@ -129,6 +130,10 @@ def _named(rows: Iterable[tuple[object, int]]) -> list[tuple[object, int]]:
     return [(category_label(code), n) for code, n in rows]
 
 
+def _countries(rows: Iterable[tuple[object, int]]) -> list[tuple[object, int]]:
+    return [(country_label(str(code)) if code is not None else None, n) for code, n in rows]
+
+
 def _ranked(rows: Iterable[tuple[object, int]], k: int) -> tuple[Cell, ...]:
     """Largest first; suppressed cells after them by label, so their order tells nothing."""
     cells = [gate(str(label) if label is not None else NOT_GIVEN, int(n), k)
@@ -212,7 +217,8 @@ def desk_dashboard(session: Session, *, desk_id: int, k: int, today: dt.date) ->
                _ranked(_named(by_category), k)),
         Series("reports_by_facility", f"Reports by workplace (top {TOP_FACILITIES})",
                "reports", _ranked(by_facility, k)),
-        Series("reports_by_country", "Reports by country", "reports", _ranked(by_country, k)),
+        Series("reports_by_country", "Reports by country", "reports",
+               _ranked(_countries(by_country), k)),
         Series("cases_by_status", "Cases by status (all time)", "cases",
                tuple(gate(label, by_status.get(status, 0), k)
                      for status, label in STATUS_LABELS.items())),
@@ -324,7 +330,8 @@ def buyer_dashboard(session: Session, *, buyer_org_id: int, today: dt.date) -> D
                _ranked(_named(by_category), k)),
         Series("alerts_by_facility", f"Alerts by workplace (top {TOP_FACILITIES})", "alerts",
                _ranked(by_facility, k)),
-        Series("alerts_by_country", "Alerts by country", "alerts", _ranked(by_country, k)),
+        Series("alerts_by_country", "Alerts by country", "alerts",
+               _ranked(_countries(by_country), k)),
     )
     in_scope = Case.id.in_(select(Alert.case_id).where(*delivered))
     durations = (

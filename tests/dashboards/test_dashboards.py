@@ -80,7 +80,7 @@ def test_desk_counts_reports_of_its_own_in_the_last_twelve_months(db: Database,
         "Forced labour": "<3"}
     assert shown(board, "reports_by_facility") == {
         "Penang Circuit Assembly": "7", "Johor Garments": "4", INJECTED_NAME: "3"}
-    assert shown(board, "reports_by_country") == {"MY": "14"}
+    assert shown(board, "reports_by_country") == {"Malaysia (MY)": "14"}
 
 
 def test_desk_counts_cases_by_status_with_small_counts_suppressed(db: Database,
@@ -109,7 +109,7 @@ def test_buyer_counts_only_alerts_delivered_to_their_organisation(db: Database,
                                                                   world: World) -> None:
     board = buyer_board(db, world, world.org_a)
     assert shown(board, "alerts_by_month")[world.today.strftime("%Y-%m")] == "3"  # not 4
-    assert shown(board, "alerts_by_country") == {"MY": "3"}
+    assert shown(board, "alerts_by_country") == {"Malaysia (MY)": "3"}
     assert shown(board, "alerts_by_category") == {"Wages and benefits": "<3",
                                                   "Health and safety": "<3"}
     assert shown(board, "alerts_by_facility") == {"Johor Garments": "<3",
@@ -127,7 +127,7 @@ def test_buyer_k_is_the_strictest_of_the_alerting_desks(db: Database, world: Wor
         session.get_one(Desk, world.desks.a.desk.id).k_threshold = 5
     board = buyer_board(db, world, world.org_a)
     assert board.k == 5
-    assert shown(board, "alerts_by_country") == {"MY": "<5"}
+    assert shown(board, "alerts_by_country") == {"Malaysia (MY)": "<5"}
 
 
 # --- k suppression where people read it ----------------------------------------------------
