@@ -131,8 +131,7 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> int:
 def language_label(code: str) -> str:
     """A language's English name for the desk's pages ("Burmese", not "my"), from CLDR
     through Babel; a code we do not know as it is."""
-    known = BY_CODE.get(code)
-    return str(_ENGLISH.languages.get(code, code)) if known is not None else code
+    return str(_ENGLISH.languages.get(code, code)) if code in BY_CODE else code
 
 
 def country_label(code: str) -> str:

@@ -46,6 +46,8 @@ CATEGORY_CODES = frozenset(c.code for c in CATEGORIES)
 def labels_of(codes: str) -> str:
     """What the worker chose ("wages,forced_labour"), in the words the worker saw, in the
     current language ("Pay, Forced work or debt"); an unknown code as it is."""
-    by_code = {category.code: category for category in CATEGORIES}
-    return ", ".join(str(by_code[code].label) if code in by_code else code
+    return ", ".join(str(_BY_CODE[code].label) if code in _BY_CODE else code
                      for code in codes.split(",") if code)
+
+
+_BY_CODE = {category.code: category for category in CATEGORIES}

@@ -11,7 +11,6 @@ step is DETAILS and is not a keyword must end up, word for word, in that report.
 from __future__ import annotations
 
 import itertools
-import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -35,12 +34,11 @@ from intake.reports.models import Author, Report
 from intake.reports.service import find_by_receipt, message_context
 from intake.settings import Settings
 from tests.fuzz.conftest import Recorder
-from tests.sms.conftest import MY_NUMBER, Phone, replies
+from tests.sms.conftest import MY_NUMBER, RECEIPT, Phone, replies
 from tests.web.conftest import World
 
 EXAMPLES = 40
 STEPS = 25
-RECEIPT = re.compile(r"(\d{4} \d{4} \d{4} \d{4})")
 
 # Messages a worker might send, each with what it leaves in the report when it arrives at
 # the DETAILS step: None for a keyword or an end (nothing kept), else the words kept.

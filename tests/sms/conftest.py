@@ -4,6 +4,7 @@ sends correctly signed webhooks."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ def sms_world(world: World, db: Database) -> World:
     return world
 
 
+RECEIPT = re.compile(r"(\d{4} \d{4} \d{4} \d{4})")  # as the last text of a report shows it
+
+
 def new_sid() -> str:
     return "SM" + secrets.token_hex(16)
 
@@ -97,6 +101,16 @@ class Phone:
         response = self.post(self.params(body, **extra))
         assert response.status_code == 200, response.get_data(as_text=True)
         return replies(response)
+
+
+def sent_report(phone: Phone, words: str) -> str:
+    """Text a report from the poster code to the receipt (no texts back): the receipt."""
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text(f"{words} #")
+    found = RECEIPT.search(phone.text("2")[0])
+    assert found, "the last answer gives the receipt"
+    return found.group(1)
 
 
 def replies(response: TestResponse) -> list[str]:

@@ -28,8 +28,8 @@ from intake.reports.models import Report, ReportMessage
 from intake.reports.service import find_by_receipt, message_context
 from intake.retention.service import delete_reports, run
 from tests.races import until_all_wait, while_retention_deletes
-from tests.sms.conftest import MX_NUMBER, Phone, SmsWorld
-from tests.sms.test_conversation import RECEIPT, database, say
+from tests.sms.conftest import MX_NUMBER, RECEIPT, Phone, SmsWorld
+from tests.sms.test_conversation import database, say
 
 
 def same_phone(phone: Phone, app: Flask) -> Phone:

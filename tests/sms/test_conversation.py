@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from flask import Flask
@@ -18,9 +17,7 @@ from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import add_desk_reply, message_context, open_contact
-from tests.sms.conftest import MX_NUMBER, Phone, SmsWorld, run_jobs
-
-RECEIPT = re.compile(r"(\d{4} \d{4} \d{4} \d{4})")
+from tests.sms.conftest import MX_NUMBER, RECEIPT, Phone, SmsWorld, run_jobs, sent_report
 
 
 def say(app: Flask, prompt: object, lang: str, **values: str) -> str:
@@ -161,10 +158,7 @@ def test_stop_forgets_the_number_and_start_begins_again(
 def test_status_with_the_right_receipt_shows_the_latest_answer(
     phone: Phone, sms_world: SmsWorld, sms_app: Flask
 ) -> None:
-    phone.text("MY4821")
-    phone.text("1")
-    phone.text("no pay #")
-    receipt = RECEIPT.search(phone.text("2")[0]).group(1)  # type: ignore[union-attr]
+    receipt = sent_report(phone, "no pay")
     assert phone.text(f"STATUS {receipt}") == [say(sms_app, prompts.STATUS_NONE, "en")]
     with database(sms_app).transaction() as session:
         report = session.scalars(select(Report)).one()
@@ -180,10 +174,7 @@ def test_status_is_answered_in_the_language_of_the_report(
     English keyword once the report is sent: the answer is in Spanish, as the report was."""
     phone.text("hello")
     choose_language(phone, "es")
-    phone.text("MY4821")
-    phone.text("1")
-    phone.text("no pagan #")
-    receipt = RECEIPT.search(phone.text("2")[0]).group(1)  # type: ignore[union-attr]
+    receipt = sent_report(phone, "no pagan")
     assert phone.text(f"STATUS {receipt}") == [say(sms_app, prompts.STATUS_NONE, "es")]
     with database(sms_app).transaction() as session:
         report = session.scalars(select(Report)).one()

@@ -13,7 +13,7 @@ from intake.messaging import prompts
 from intake.messaging.models import OptOut
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
-from tests.sms.conftest import Phone, SmsWorld
+from tests.sms.conftest import Phone, SmsWorld, sent_report
 
 CODES = [language.code for language in LANGUAGES]
 
@@ -104,10 +104,7 @@ def test_a_long_answer_by_status_stays_within_two_segments(phone: Phone, sms_wor
                                                            sms_app: Flask) -> None:
     from intake.messaging.segments import count_segments
 
-    phone.text("MY4821")
-    phone.text("1")
-    phone.text("x #")
-    receipt = "".join(c for c in phone.text("2")[0] if c.isdigit())[:16]
+    receipt = sent_report(phone, "x")
     database: Database = sms_app.extensions["intake.db"]
     with database.transaction() as session:
         report = session.scalars(select(Report)).one()
