@@ -29,6 +29,7 @@ from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDele
 from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, SEND_TEXT_JOB, count
 from intake.remedy.models import WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND, question_text
+from intake.reports.burmese import spelled_for
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import message_context, open_contact
 from intake.rotation.optouts import opted_out
@@ -68,6 +69,7 @@ class _Text:
     body: str = field(repr=False)
     tag: str = field(repr=False)
     language: str
+    zawgyi: bool  # the phone types Burmese in Zawgyi: ``body`` is spelled that way
     asks_verdict: bool
     queued_at: dt.datetime
     resumed: bool  # an earlier attempt got as far as Twilio and stopped: was it sent?
@@ -130,7 +132,7 @@ def _send(outbound_id: uuid.UUID) -> None:
         if text.asks_verdict and text.wanted:
             await_verdict(session, tag=text.tag, report_id=text.report_id,
                           inbound_number=text.sender, language=text.language,
-                          now=dt.datetime.now(dt.UTC))
+                          now=dt.datetime.now(dt.UTC), zawgyi=text.zawgyi)
 
 
 def _claim(outbound_id: uuid.UUID) -> _Text | None:
@@ -157,7 +159,8 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
             _not_sent("verdict_not_wanted")
             return None
         courier = _courier()
-        number = open_contact(report, courier).number
+        contact = open_contact(report, courier)
+        number = contact.number
         if opted_out(session, number, pepper=settings.pepper, retired=settings.retired_peppers):
             outbound.status = OutboundStatus.OPTED_OUT
             return None
@@ -168,9 +171,10 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
             body = question_text(session, report)
         outbound.status = OutboundStatus.SENDING
         outbound.attempts += 1
-        return _Text(outbound.id, report.id, number, _our_number(session, report), body,
-                     sender_tag(settings.pepper, number), report.language, asks_verdict,
-                     outbound.created_at, resumed, outbound.attempts, wanted)
+        return _Text(outbound.id, report.id, number, _our_number(session, report),
+                     spelled_for(body, zawgyi=contact.zawgyi), sender_tag(settings.pepper, number),
+                     report.language, contact.zawgyi, asks_verdict, outbound.created_at,
+                     resumed, outbound.attempts, wanted)
 
 
 def _not_sent(event: str) -> None:

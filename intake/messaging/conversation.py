@@ -45,7 +45,7 @@ from intake.messaging.models import Conversation, OptOut
 from intake.messaging.segments import count_segments
 from intake.remedy.models import Verdict
 from intake.remedy.verdicts import question_text
-from intake.reports.burmese import zawgyi_spelling
+from intake.reports.burmese import spelled_for, typed_in_zawgyi, zawgyi_spelling
 from intake.reports.categories import CATEGORIES
 from intake.reports.models import Author, Channel, Report
 from intake.reports.service import (
@@ -120,6 +120,7 @@ class State:
     report_id: uuid.UUID | None = None
     return_step: str | None = None
     invalid_answers: int = 0
+    zawgyi: bool = False
     version: int = 0
 
 
@@ -225,14 +226,20 @@ def load(connection: Connection, tag: str, inbound: Inbound, now: dt.datetime, *
 
 def take_turn(turn: Turn) -> None:
     """Handle the message against the conversation as loaded (``turn.conversation`` is
-    changed in place)."""
+    changed in place). Burmese in the message tells how the worker's phone spells it: the
+    answers from now on are spelled that way (``outcome_of``)."""
+    zawgyi = typed_in_zawgyi(turn.inbound.body)
+    if zawgyi is not None:
+        turn.conversation.zawgyi = zawgyi
     with force_locale(turn.conversation.language):
         _dispatch(turn)
     turn.conversation.updated_at = turn.now
 
 
 def outcome_of(turn: Turn, *, silent: bool) -> Outcome:
-    return Outcome(replies=[] if silent else [r for r in turn.replies if r],
+    zawgyi = turn.conversation.zawgyi
+    return Outcome(replies=[] if silent else [spelled_for(r, zawgyi=zawgyi)
+                                              for r in turn.replies if r],
                    language=turn.conversation.language,
                    forget_sender=turn.tag if turn.forget else None)
 
@@ -408,12 +415,13 @@ def _expired(conversation: State | Conversation, now: dt.datetime) -> bool:
 
 
 def await_verdict(session: Session, *, tag: str, report_id: uuid.UUID, inbound_number: str,
-                  language: str, now: dt.datetime) -> bool:
+                  language: str, now: dt.datetime, zawgyi: bool = False) -> bool:
     """Make the sender's next message the answer to "was the problem fixed?" for a report.
 
     Called by the job that texts the question (it alone can compute the sender's tag). A
     conversation in the middle of a new report is left alone (False): that worker answers
-    on the follow-up page, or after finishing, when asked again by the desk.
+    on the follow-up page, or after finishing, when asked again by the desk. ``zawgyi``: the
+    worker's phone types Burmese in Zawgyi (as kept with their number).
     """
     conversation = session.get(Conversation, tag, with_for_update=True)
     if conversation is not None and conversation.step not in (VERDICT, "finished") \
@@ -424,6 +432,7 @@ def await_verdict(session: Session, *, tag: str, report_id: uuid.UUID, inbound_n
         session.add(conversation)
     conversation.inbound_number = inbound_number
     conversation.language = language
+    conversation.zawgyi = zawgyi
     conversation.step = VERDICT
     conversation.facility_id = conversation.candidate_facility_id = None
     conversation.category = conversation.return_step = None
@@ -714,7 +723,8 @@ def _consent(turn: Turn, body: str) -> None:
         _start(turn, "")
         return
     if body == "1":
-        attach_contact(turn.session, report, turn.inbound.sender, now=turn.now)
+        attach_contact(turn.session, report, turn.inbound.sender, now=turn.now,
+                       zawgyi=turn.conversation.zawgyi)
     receipt = issue_receipt(turn.session, report, profile=turn.profile)
     turn.conversation.step = "finished"
     turn.say(str(prompts.RECEIPT) % {"receipt": format_receipt(receipt)})

@@ -10,7 +10,18 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, LargeBinary, String, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Uuid,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.db import Base, UTCDateTime, new_id, utcnow
@@ -32,6 +43,9 @@ class Conversation(Base):
     )
     return_step: Mapped[str | None] = mapped_column(String(32))
     invalid_answers: Mapped[int] = mapped_column(Integer, default=0)
+    # The worker's phone types Burmese in Zawgyi (intake.reports.burmese): answers are sent
+    # in that spelling. A fact about the phone's font, as ``language`` is about its reader.
+    zawgyi: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Raised by every write: a message writes the row only if the version it read is still
     # there, so two messages of one sender never overwrite each other (no lock is held while

@@ -8,6 +8,10 @@ Google's model (``myanmartools``) tells Zawgyi from Unicode; ``python-myanmar`` 
 The worker's words stay sealed exactly as they arrived: the desk's pages show the converted
 text and keep the original one click away, so a wrong guess (short Unicode text can look
 like Zawgyi) loses nothing.
+
+The other way round, a worker whose phone types Zawgyi reads Unicode Burmese as broken
+letters: what we text them goes out in Zawgyi once their own words have shown it
+(``typed_in_zawgyi``, ``spelled_for``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from myanmartools import ZawgyiDetector
 # catalog (149 strings), typed in Zawgyi: 142 of the 145 that differ pass it; in Unicode: none
 # is changed (one short word scores 0.955 but reads the same either way).
 ZAWGYI_LIKELY = 0.95
+# ... and up to which it is taken for Unicode (every Unicode string of that catalog that
+# reads differently in Zawgyi scores under it, but two of 151 that score between).
+UNICODE_LIKELY = 0.05
 _MYANMAR = re.compile("[\u1000-\u109f]")
 
 
@@ -47,3 +54,23 @@ def zawgyi_spelling(text: str) -> str:
     way, such as the SMS keywords)."""
     spelled: str = converter.convert(text, "unicode", "zawgyi")
     return spelled
+
+
+def typed_in_zawgyi(text: str) -> bool | None:
+    """Whether the phone that typed ``text`` writes Burmese in Zawgyi: True, False (in
+    Unicode), or None when the text does not tell (no Burmese in it, a probability between
+    the two thresholds, or words spelled the same either way)."""
+    if not _MYANMAR.search(text):
+        return None
+    probability = _detector().get_zawgyi_probability(text)
+    if probability >= ZAWGYI_LIKELY:
+        return True if converter.convert(text, "zawgyi", "unicode") != text else None
+    if probability <= UNICODE_LIKELY:
+        return False if zawgyi_spelling(text) != text else None
+    return None
+
+
+def spelled_for(text: str, *, zawgyi: bool) -> str:
+    """``text`` (Unicode) as a phone that types Zawgyi shows it, if ``zawgyi``; other
+    scripts are left as they are."""
+    return zawgyi_spelling(text) if zawgyi and _MYANMAR.search(text) else text

@@ -27,6 +27,7 @@ from intake.db import today
 from intake.errors import IntakeError
 from intake.install import courier_public_key, receipt_salt
 from intake.remedy.models import Verdict, WorkerVerdict
+from intake.reports.burmese import typed_in_zawgyi
 from intake.reports.categories import CATEGORY_CODES
 from intake.reports.models import Author, Channel, Report, ReportDesk, ReportMessage
 from intake.supplychain import service as workplaces
@@ -160,7 +161,8 @@ def store_report(
     row.body_sealed = seal(payload, keys, context=body_context(row.id))
     row.entered_by_id = entered_by_id
     if report.contact_number:
-        attach_contact(session, row, report.contact_number)
+        attach_contact(session, row, report.contact_number,
+                       zawgyi=typed_in_zawgyi(report.details) is True)
     return row, issue_receipt(session, row, profile=profile)
 
 
@@ -186,36 +188,43 @@ def open_report(
 
 
 def attach_contact(session: Session, report: Report, number: str, *,
-                   now: dt.datetime | None = None) -> None:
+                   now: dt.datetime | None = None, zawgyi: bool = False) -> None:
     """Keep the worker's number sealed to the courier key: only the SMS sender can read it.
 
     The moment it was kept is sealed with it (``Contact.kept_at``): the courier alone reads
-    it, so the report shows nothing finer than its day in the clear (DESIGN 2)."""
+    it, so the report shows nothing finer than its day in the clear (DESIGN 2). So is
+    ``zawgyi``: the phone types Burmese in Zawgyi, and texts to it are spelled that way."""
     courier = courier_public_key(session)
     if courier is None:
         raise NoDeskAvailable("no courier key is configured, so no number can be kept")
     kept_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat()
-    report.contact_sealed = seal(f"{number}{_KEPT_AT}{kept_at}".encode("ascii"), [courier],
+    fields = [number, kept_at, *([_ZAWGYI] if zawgyi else [])]
+    report.contact_sealed = seal(_FIELDS.join(fields).encode("ascii"), [courier],
                                  context=contact_context(report.id))
     report.contact_consent = True
     session.flush()
 
 
-_KEPT_AT = "\n"  # never in a number (E.164, or "whatsapp:" and E.164)
+_FIELDS = "\n"  # never in a number (E.164, or "whatsapp:" and E.164)
+_ZAWGYI = "zawgyi"
 
 
 @dataclass(frozen=True)
 class Contact:
     number: str = field(repr=False)
     kept_at: dt.datetime | None  # None: sealed before the moment was kept with it
+    zawgyi: bool = False  # the phone types Burmese in Zawgyi
 
 
 def open_contact(report: Report, courier: PrivateKey) -> Contact:
-    """The report's sealed number (there must be one) and when it was kept."""
+    """The report's sealed number (there must be one), when it was kept and how the phone
+    spells Burmese (numbers sealed before either was kept with them have neither)."""
     plain = open_sealed(report.contact_sealed or b"", courier,
                         context=contact_context(report.id)).decode("ascii")
-    number, _, kept_at = plain.partition(_KEPT_AT)
-    return Contact(number, dt.datetime.fromisoformat(kept_at) if kept_at else None)
+    number, *rest = plain.split(_FIELDS)
+    kept_at = rest[0] if rest else ""
+    return Contact(number, dt.datetime.fromisoformat(kept_at) if kept_at else None,
+                   zawgyi=_ZAWGYI in rest[1:])
 
 
 def issue_receipt(session: Session, report: Report, *, profile: Argon2Profile) -> str:

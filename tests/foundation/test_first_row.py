@@ -34,7 +34,7 @@ def conversation(tag: str, **values: object) -> dict[str, object]:
     return {"sender_tag": tag, "inbound_number": "+60326000100", "whatsapp": True,
             "language": "ms", "step": "details", "facility_id": None, "category": "wages",
             "candidate_facility_id": None, "report_id": None, "return_step": None,
-            "invalid_answers": 2, "version": 7,
+            "invalid_answers": 2, "zawgyi": False, "version": 7,
             "updated_at": dt.datetime(2026, 11, 26, 4, 30, tzinfo=dt.UTC), **values}
 
 

@@ -11,6 +11,7 @@ from intake.db import Database
 from intake.i18n import LANGUAGES
 from intake.messaging import prompts
 from intake.messaging.models import OptOut
+from intake.reports.burmese import zawgyi_spelling
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
 from tests.sms.conftest import Phone, SmsWorld, sent_report
@@ -126,9 +127,11 @@ def test_burmese_keywords_typed_in_zawgyi_work(phone: Phone, sms_world: SmsWorld
     phone.text("MY4821")
     phone.text("1")
     phone.text("words")
-    # DONE ends the words in the number's language; STOP answers in the word's language.
+    # DONE ends the words in the number's language; STOP answers in the word's language,
+    # and in the spelling the worker typed it in (tests/sms/test_zawgyi.py).
     assert phone.text(ZAWGYI_DONE) == [say(sms_app, prompts.CONSENT, "en")]
-    assert phone.text(ZAWGYI_STOP) == [say(sms_app, prompts.STOPPED, "my")]
-    assert phone.text(ZAWGYI_START) == [say(sms_app, prompts.STARTED, "my")]
+    stopped = say(sms_app, prompts.STOPPED, "my")
+    assert phone.text(ZAWGYI_STOP) == [zawgyi_spelling(stopped)] != [stopped]
+    assert phone.text(ZAWGYI_START) == [zawgyi_spelling(say(sms_app, prompts.STARTED, "my"))]
     assert phone.text(f"{ZAWGYI_STATUS} 0000 0000 0000 0000") == [
-        say(sms_app, prompts.STATUS_NOT_FOUND, "my")]
+        zawgyi_spelling(say(sms_app, prompts.STATUS_NOT_FOUND, "my"))]

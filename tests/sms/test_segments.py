@@ -10,6 +10,7 @@ from intake.i18n import LANGUAGES
 from intake.messaging import prompts
 from intake.messaging.conversation import language_menu
 from intake.messaging.segments import count_segments
+from intake.reports.burmese import zawgyi_spelling
 
 SAMPLES = {"receipt": "1234 5678 9012 3456", "name": "Penang Circuit Assembly Sdn Bhd",
            "text": ""}
@@ -47,6 +48,18 @@ def test_a_whole_report_costs_at_most_8_gsm7_or_14_ucs2_segments(app: Flask,
     total = sum(c.segments for c in counts)
     limit = 8 if all(c.encoding == "GSM-7" for c in counts) else 14
     assert total <= limit, [(n, c.segments) for n, c in zip(CONVERSATION, counts, strict=True)]
+
+
+def test_burmese_spelled_in_zawgyi_keeps_the_budgets(app: Flask) -> None:
+    """A phone that types Zawgyi gets every prompt in that spelling (intake.reports.burmese)."""
+    spelled = {name: zawgyi_spelling(render(app, name, "my")) for name in PROMPTS}
+    assert spelled["CONSENT"] != render(app, "CONSENT", "my")  # the spelling does differ
+    counts = {name: count_segments(text) for name, text in spelled.items()}
+    assert {name: c for name, c in counts.items() if c.segments > budget(c.encoding)} == {}
+    assert sum(counts[name].segments for name in CONVERSATION) <= 14
+    with app.test_request_context():
+        assert all(count_segments(zawgyi_spelling(language_menu(page))).segments <= 2
+                   for page in (1, 2))
 
 
 @pytest.mark.parametrize("lang", CODES)

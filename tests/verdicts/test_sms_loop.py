@@ -23,7 +23,7 @@ from intake.remedy.verdicts import VERDICT_KIND
 from intake.reports.service import verdict_context
 from intake.retention.service import run
 from intake.settings import Settings
-from tests import leaks
+from tests import factories, leaks
 from tests.monitor.conftest import Browser, DeskWorld
 from tests.races import while_retention_deletes
 from tests.sms.conftest import Phone, run_jobs
@@ -31,6 +31,7 @@ from tests.twilio_fake import TwilioFake
 from tests.verdicts.conftest import VERDICT_NUMBER, ask, open_case, report_by_sms, sms_reports
 
 CANARY = "CANARY-VERDICT the supervisor still takes our pay"
+BURMESE_VERDICT_NUMBER = "+95900000155"  # answers in Burmese (no other test uses it)
 
 
 def malay(app: Flask, text: Any, **values: str) -> str:
@@ -227,3 +228,30 @@ def test_an_answer_that_arrives_while_retention_deletes_the_report_is_told_so(
                                      today=today() + dt.timedelta(days=800))
     assert answer == [malay(sms_app, prompts.VERDICT_GONE)]
     assert verdicts(db) == []
+
+
+def test_a_phone_that_types_zawgyi_is_asked_and_thanked_in_zawgyi(
+        sms_app: Flask, sms_settings: Settings, db: Database, numbers: DeskWorld,
+        browser: Browser, twilio: TwilioFake) -> None:
+    """The spelling is kept sealed with the number: the question and the conversation it
+    starts are in Zawgyi, weeks after the report's own conversation has ended."""
+    from intake.reports.burmese import zawgyi_spelling
+    from tests.burmese import ZAWGYI_WORDS, burmese
+
+    with db.transaction() as session:
+        factories.sms_number(session, BURMESE_VERDICT_NUMBER, country="MM", language="my")
+    phone = Phone(sms_app.test_client(), sms_settings, to=BURMESE_VERDICT_NUMBER)
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text(ZAWGYI_WORDS + " #")
+    phone.text("1")
+    case = open_case(db, numbers, sms_reports(db))
+    browser.login(numbers.alice)
+    assert ask(browser, numbers, case).status_code == 303
+    run_jobs(sms_app)
+    [sent] = twilio.created()
+    question = burmese(sms_app, prompts.VERDICT_QUESTION, name="Penang Circuit Assembly")
+    assert sent.form["Body"] == zawgyi_spelling(question) != question
+    thanks = burmese(sms_app, prompts.VERDICT_THANKS)
+    assert phone.text("1") == [zawgyi_spelling(thanks)] != [thanks]
+    assert [given.verdict for given in verdicts(db)] == [Verdict.YES]

@@ -31,6 +31,7 @@ from intake.reports.service import (
 from intake.retention.service import run
 from intake.settings import Settings
 from tests import factories
+from tests.burmese import UNICODE_WORDS, ZAWGYI_WORDS
 from tests.races import at_once, while_retention_deletes
 from tests.web.conftest import Worker, World
 
@@ -504,3 +505,16 @@ def test_wrong_receipt_gets_the_same_answer_as_a_receipt_that_never_existed(
     assert before_form(one.get_data(as_text=True)) == before_form(two.get_data(as_text=True))
     assert "could not open a report" in one.get_data(as_text=True)
     assert len(calls) == 2  # Argon2id ran in full for both
+
+
+@pytest.mark.parametrize(("details", "zawgyi"), [
+    (ZAWGYI_WORDS, True), (UNICODE_WORDS, False), ("The line leader kept our pay", False)])
+def test_texts_back_are_spelled_as_the_workers_phone_types_burmese(
+    worker: Worker, world: World, db: Database, settings: Settings, details: str, zawgyi: bool
+) -> None:
+    """Words typed in Zawgyi on the form: the texts the desk sends back are in Zawgyi."""
+    worker.report(facility=world.penang, categories=["wages"], details=details,
+                  contact="sms", number="012-345 6789")
+    assert settings.courier_key is not None
+    contact = open_contact(only_report(db), PrivateKey.from_bytes(settings.courier_key))
+    assert contact.number == "+60123456789" and contact.zawgyi is zawgyi
