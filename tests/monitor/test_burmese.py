@@ -10,7 +10,7 @@ from typing import Any
 
 from crypto.envelope import open_sealed
 from intake.db import Database
-from intake.reports.burmese import from_zawgyi
+from intake.reports.burmese import from_zawgyi, zawgyi_spelling
 from intake.reports.models import Report
 from intake.reports.service import body_context
 from tests.monitor.conftest import Browser, DeskWorld, submit
@@ -39,6 +39,17 @@ def test_zawgyi_is_converted_and_anything_else_left_alone() -> None:
     assert from_zawgyi(f"Line 3, 40 of us:\n{ZAWGYI}") == f"Line 3, 40 of us:\n{UNICODE}"
     for text in (UNICODE, "They do not pay us", "工资没有发", "", "ဘာသာစကား"):
         assert from_zawgyi(text) is None, text
+
+
+def test_unicode_is_spelled_for_zawgyi_phones_whatever_the_order_of_its_marks() -> None:
+    """Words from Unicode to Zawgyi (texts to a phone that types Zawgyi). "Your" and "to
+    see", with the dot below before the asat (Unicode's canonical order) and after it: both
+    come out with Zawgyi's asat (U+1039), never U+103A (Zawgyi's medial ya)."""
+    for dot_first, asat_first, zawgyi in [
+            ("\u101e\u1004\u1037\u103a", "\u101e\u1004\u103a\u1037", "\u101e\u1004\u1039\u1037"),
+            ("\u1000\u103c\u100a\u1037\u103a", "\u1000\u103c\u100a\u103a\u1037",
+             "\u107e\u1000\u100a\u1039\u1037")]:
+        assert zawgyi_spelling(dot_first) == zawgyi_spelling(asat_first) == zawgyi
 
 
 def test_the_desk_reads_zawgyi_in_unicode_and_can_see_what_arrived(
