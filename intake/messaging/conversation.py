@@ -39,7 +39,7 @@ from crypto.pseudonyms import sender_tag
 from crypto.receipts import format_receipt
 from intake.accounts.models import SmsNumber
 from intake.db import Database, first_row, table_of
-from intake.i18n import DEFAULT, LANGUAGES
+from intake.i18n import DEFAULT, LANGUAGES, language_label
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
 from intake.messaging.segments import count_segments
@@ -817,21 +817,37 @@ def fixed_replies() -> frozenset[str]:
 
 
 def _language(turn: Turn, body: str) -> None:
+    """A number from the menu's page, or a language's name (its own, as the menu writes
+    it, or its English one). Anything else is not an answer to the menu: the worker carries
+    on where they were, in the same language (a poster code sent here is the workplace)."""
     page = 1 if turn.conversation.step == LANGUAGE else 2
     choice = _number(body)
     if page == 1 and choice == 9:
         _language_menu(turn, page=2)
         return
     offered = LANGUAGES[:LANGUAGE_PAGE] if page == 1 else LANGUAGES[LANGUAGE_PAGE:]
-    if choice is None or not 1 <= choice <= len(offered):
-        turn.say(language_menu(page))
-        return
+    chosen = _language_names().get(_fold(body))
+    if chosen is None and choice is not None and 1 <= choice <= len(offered):
+        chosen = offered[choice - 1].code
     conversation = turn.conversation
-    conversation.language = offered[choice - 1].code
+    if chosen is None and (choice is not None or not body):
+        turn.say(language_menu(page))  # a number the page does not offer
+        return
     conversation.step = conversation.return_step or WORKPLACE
     conversation.return_step = None
+    if chosen is None:
+        _STEPS[conversation.step](turn, body)
+        return
+    conversation.language = chosen
     with force_locale(conversation.language):
         turn.say(_prompt_for(conversation.step))
+
+
+@functools.cache
+def _language_names() -> dict[str, str]:
+    """Folded language names (own, as a Zawgyi keyboard types it, English) to codes."""
+    return {_fold(name): language.code for language in LANGUAGES for name in (
+        language.name, zawgyi_spelling(language.name), language_label(language.code))}
 
 
 def _prompt_for(step: str) -> str:

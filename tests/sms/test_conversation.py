@@ -14,7 +14,9 @@ from crypto.keys import PrivateKey
 from intake.db import Database
 from intake.i18n import LANGUAGES
 from intake.messaging import prompts
+from intake.messaging.conversation import language_menu as menu_page
 from intake.messaging.models import Conversation, OptOut
+from intake.reports.burmese import zawgyi_spelling
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import add_desk_reply, message_context, open_contact
 from tests.sms.conftest import MX_NUMBER, RECEIPT, Phone, SmsWorld, run_jobs, sent_report
@@ -24,6 +26,11 @@ def say(app: Flask, prompt: object, lang: str, **values: str) -> str:
     with app.test_request_context(), force_locale(lang):
         text = str(prompt)
     return text % values if values else text
+
+
+def language_menu(app: Flask, page: int) -> str:
+    with app.test_request_context():
+        return menu_page(page)
 
 
 def database(app: Flask) -> Database:
@@ -211,6 +218,40 @@ def test_language_menu_lists_every_language_by_its_own_name(
     second = phone.text("9")[0]
     for language in LANGUAGES:
         assert language.name in first + second
+
+
+def test_a_poster_code_sent_to_the_language_menu_is_the_workplace(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """A worker who opened the menu and then carries on: same language, no menu again."""
+    phone.text("hello")
+    phone.text("0")
+    assert phone.text("MY4821") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    phone.text("0")  # the menu again, from the category question
+    assert phone.text("wages") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+
+
+@pytest.mark.parametrize("typed", ["Bahasa Melayu", "malay", "  BAHASA MELAYU "])
+def test_a_language_named_at_the_menu_is_chosen(phone: Phone, sms_world: SmsWorld,
+                                                sms_app: Flask, typed: str) -> None:
+    phone.text("0")
+    phone.text("9")  # its second page: the name works from either
+    assert phone.text(typed) == [say(sms_app, prompts.WORKPLACE_AGAIN, "ms")]
+
+
+def test_burmese_named_as_a_zawgyi_keyboard_types_it_is_chosen(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    phone.text("0")
+    # "Myanmar" on a Zawgyi keyboard (written out: medial ra before the letter, U+1039 asat)
+    assert phone.text("\u103b\u1019\u1014\u1039\u1019\u102c") == [
+        zawgyi_spelling(say(sms_app, prompts.WORKPLACE_AGAIN, "my"))]
+
+
+def test_a_number_the_menu_does_not_offer_shows_it_again(phone: Phone, sms_world: SmsWorld,
+                                                         sms_app: Flask) -> None:
+    phone.text("0")
+    assert phone.text("8") == [language_menu(sms_app, 1)]
+    phone.text("9")
+    assert phone.text("0") == [language_menu(sms_app, 2)]
 
 
 def test_no_desk_to_seal_to_is_said_and_the_place_kept(phone: Phone, sms_app: Flask) -> None:
