@@ -22,6 +22,7 @@ from intake.cli_support import Text, friendly_errors
 from intake.edge import has_surrogate
 from intake.errors import ConfigError
 from intake.messaging.segments import count_segments
+from intake.reports.burmese import typed_in_zawgyi
 from intake.settings import Settings
 
 PROMPT = "you> "
@@ -43,9 +44,12 @@ def send(*, url: str, sign_url: str, token: str, sender: str, to: str, body: str
 
 
 def describe(text: str) -> str:
+    """Encoding and cost; "Zawgyi" for Burmese spelled for phones that type Zawgyi (what
+    the conversation answers once the worker's own words show such a phone)."""
     counted = count_segments(text)
     plural = "segment" if counted.segments == 1 else "segments"
-    return f"[{counted.encoding}, {counted.units} units, {counted.segments} {plural}]"
+    spelling = ", Zawgyi" if typed_in_zawgyi(text) else ""
+    return f"[{counted.encoding}, {counted.units} units, {counted.segments} {plural}{spelling}]"
 
 
 def _web_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

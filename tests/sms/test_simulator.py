@@ -40,6 +40,14 @@ def test_simulator_walks_a_report_and_shows_segments(
         assert session.scalars(select(Report)).one().receipt_lookup is not None
 
 
+def test_simulator_says_which_burmese_replies_are_spelled_in_zawgyi() -> None:
+    from channels.sms.simulator import describe
+    from tests.burmese import UNICODE_WORDS, ZAWGYI_WORDS
+
+    assert describe(ZAWGYI_WORDS).endswith(", Zawgyi]")
+    assert "Zawgyi" not in describe(UNICODE_WORDS) and "Zawgyi" not in describe("hello")
+
+
 def test_simulator_with_the_wrong_token_says_so(sms_app: Flask, sms_settings: Settings,
                                                  sms_world: SmsWorld, tmp_path: Path) -> None:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
