@@ -24,7 +24,7 @@ from intake.cases.models import Case, CaseReport
 from intake.errors import ConfigError
 from intake.ext import database_of, settings_of
 from intake.jobs import coalesced_started
-from intake.messaging.conversation import await_verdict
+from intake.messaging.conversation import await_answer, await_verdict
 from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDeletion
 from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, SEND_TEXT_JOB, count
 from intake.remedy.models import WorkerVerdict
@@ -129,10 +129,10 @@ def _send(outbound_id: uuid.UUID) -> None:
                 return
         outbound.status = OutboundStatus.SENT
         outbound.provider_sid = sid
-        if text.asks_verdict and text.wanted:
-            await_verdict(session, tag=text.tag, report_id=text.report_id,
-                          inbound_number=text.sender, language=text.language,
-                          now=dt.datetime.now(dt.UTC), zawgyi=text.zawgyi)
+        if text.wanted:  # the worker's reply answers this text
+            waits = await_verdict if text.asks_verdict else await_answer
+            waits(session, tag=text.tag, report_id=text.report_id, inbound_number=text.sender,
+                  language=text.language, now=dt.datetime.now(dt.UTC), zawgyi=text.zawgyi)
 
 
 def _claim(outbound_id: uuid.UUID) -> _Text | None:

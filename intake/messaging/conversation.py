@@ -71,6 +71,7 @@ log = logging.getLogger("intake.sms")
 IDLE_TIMEOUT = dt.timedelta(hours=4)
 # A worker asked whether the problem was fixed may answer days later (a shift pattern, no
 # credit): the verdict step waits two weeks; the web follow-up page asks until the case closes.
+# So does the answer step, after a text from the desk.
 VERDICT_TIMEOUT = dt.timedelta(days=14)
 MAX_BODY_CHARS = 1600
 HELP_AFTER_INVALID = 2
@@ -79,10 +80,11 @@ CONFIRM_SCORE = 60
 STATUS_MAX = {"GSM-7": 300, "UCS-2": 125}
 
 # Steps of the conversation.
-WORKPLACE, CONFIRM, CATEGORY, DETAILS, CONSENT, LANGUAGE, LANGUAGE_2, VERDICT = (
+WORKPLACE, CONFIRM, CATEGORY, DETAILS, CONSENT, LANGUAGE, LANGUAGE_2, VERDICT, ANSWER = (
     "workplace", "confirm", "category", "details", "consent", "language", "language2",
-    "verdict",
+    "verdict", "answer",
 )
+_WAITING = (VERDICT, ANSWER)  # steps that wait for the answer to a text we sent
 
 
 @dataclass(frozen=True)
@@ -410,7 +412,7 @@ def _opted_out(session: Session, tag: str) -> bool:
 
 
 def _expired(conversation: State | Conversation, now: dt.datetime) -> bool:
-    timeout = VERDICT_TIMEOUT if conversation.step == VERDICT else IDLE_TIMEOUT
+    timeout = VERDICT_TIMEOUT if conversation.step in _WAITING else IDLE_TIMEOUT
     return now - conversation.updated_at > timeout
 
 
@@ -423,8 +425,25 @@ def await_verdict(session: Session, *, tag: str, report_id: uuid.UUID, inbound_n
     on the follow-up page, or after finishing, when asked again by the desk. ``zawgyi``: the
     worker's phone types Burmese in Zawgyi (as kept with their number).
     """
+    return _await(session, VERDICT, tag=tag, report_id=report_id,
+                  inbound_number=inbound_number, language=language, now=now, zawgyi=zawgyi)
+
+
+def await_answer(session: Session, *, tag: str, report_id: uuid.UUID, inbound_number: str,
+                 language: str, now: dt.datetime, zawgyi: bool = False) -> bool:
+    """After a text from the desk: the sender's next messages are added to that report
+    (``_answer``), as a worker answers a question by replying to it. A conversation in the
+    middle of a new report, or waiting for a verdict, is left alone (False)."""
+    return _await(session, ANSWER, tag=tag, report_id=report_id,
+                  inbound_number=inbound_number, language=language, now=now, zawgyi=zawgyi)
+
+
+def _await(session: Session, step: str, *, tag: str, report_id: uuid.UUID,
+           inbound_number: str, language: str, now: dt.datetime, zawgyi: bool) -> bool:
     conversation = session.get(Conversation, tag, with_for_update=True)
-    if conversation is not None and conversation.step not in (VERDICT, "finished") \
+    # A verdict question outranks a desk's text: its answer is asked for once.
+    replaceable = ("finished", step, ANSWER)
+    if conversation is not None and conversation.step not in replaceable \
             and not _expired(conversation, now):
         return False
     if conversation is None:
@@ -433,7 +452,7 @@ def await_verdict(session: Session, *, tag: str, report_id: uuid.UUID, inbound_n
     conversation.inbound_number = inbound_number
     conversation.language = language
     conversation.zawgyi = zawgyi
-    conversation.step = VERDICT
+    conversation.step = step
     conversation.facility_id = conversation.candidate_facility_id = None
     conversation.category = conversation.return_step = None
     conversation.report_id = report_id
@@ -696,6 +715,31 @@ def _details(turn: Turn, body: str) -> None:
         turn.say(str(prompts.CONSENT))
 
 
+def _answer(turn: Turn, body: str) -> None:
+    """Words sent after a text from the desk: added to that report, sealed to its desks, as
+    on the follow-up page. A message that is only a poster code begins a new report."""
+    conversation = turn.conversation
+    report = (turn.session.get(Report, conversation.report_id)
+              if conversation.report_id is not None else None)
+    if report is None:
+        _report_gone(turn)
+        return
+    if facilities.POSTER_CODE.fullmatch(body):
+        _reset(turn)
+        _start(turn, body)
+        return
+    words = _DONE_AT_END.sub("", body)
+    if not words or _is_done(words):
+        return  # a picture alone (already answered) or the habit of ending with DONE
+    try:
+        for start in range(0, len(words), MAX_MESSAGE_CHARS):
+            add_worker_message(turn.session, report, words[start:start + MAX_MESSAGE_CHARS])
+    except ReportGone:
+        _report_gone(turn)
+        return
+    turn.say(str(prompts.ANSWER_ADDED))
+
+
 def _report_gone(turn: Turn, *, verdict: bool = False) -> None:
     """Retention deleted the report (its time was up; it left the conversation pointing at
     no report): the words or the verdict were not kept, the worker is told so, and the next
@@ -802,7 +846,8 @@ _FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE_AGAIN, prompts.CATEGORY_MEN
                   prompts.DETAILS, prompts.CONSENT, prompts.HELP, prompts.STOPPED,
                   prompts.STARTED, prompts.STATUS_NONE, prompts.STATUS_NOT_FOUND,
                   prompts.PICTURES, prompts.TOO_LONG, prompts.UNAVAILABLE,
-                  prompts.VERDICT_THANKS, prompts.REPORT_GONE, prompts.VERDICT_GONE)
+                  prompts.VERDICT_THANKS, prompts.REPORT_GONE, prompts.VERDICT_GONE,
+                  prompts.ANSWER_ADDED)
 
 
 @functools.cache
@@ -887,6 +932,6 @@ _KEYWORD_ACTIONS: dict[str, Callable[[Turn, str], None]] = {
 _STEPS: dict[str, Callable[[Turn, str], None]] = {
     "new": _start, WORKPLACE: _workplace, CONFIRM: _confirm, CATEGORY: _category,
     DETAILS: _details, CONSENT: _consent, LANGUAGE: _language, LANGUAGE_2: _language,
-    VERDICT: _verdict,
+    VERDICT: _verdict, ANSWER: _answer,
 }
 

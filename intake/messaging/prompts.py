@@ -61,6 +61,10 @@ VERDICT_QUESTION = lazy_pgettext(
     "sms", "Was the problem at %(name)s fixed? Reply 1 yes, 2 partly, 3 no. You can add a "
     "comment after the number.")
 VERDICT_THANKS = lazy_pgettext("sms", "Thank you. Your answer was saved.")
+# Words a worker sends after a text from the desk are added to that report (the desk
+# often asks a question); NEW is the keyword below, in the same language.
+ANSWER_ADDED = lazy_pgettext(
+    "sms", "Thank you. We added this to your report. To report a new problem, send NEW.")
 
 # Keywords: the translation is the word in that language (one word, capital letters
 # where the script has them). English always works too.

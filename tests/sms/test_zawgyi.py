@@ -72,6 +72,8 @@ def test_after_words_typed_in_zawgyi_the_answers_are_in_zawgyi(
     run_jobs(sms_app)
     [sent] = twilio.created()
     assert sent.form["Body"] == zawgyi_spelling(DESK_REPLY) != DESK_REPLY
+    # The worker answers it: thanked in Zawgyi too.
+    assert phone.text("2") == [zawgyi_spelling(burmese(sms_app, prompts.ANSWER_ADDED))]
 
 
 def test_a_phone_that_types_unicode_keeps_unicode(
