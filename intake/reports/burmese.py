@@ -52,9 +52,9 @@ def from_zawgyi(text: str) -> str | None:
 def zawgyi_spelling(text: str) -> str:
     """Unicode Burmese as a Zawgyi keyboard types it (for words we must recognise either
     way, such as the SMS keywords, and for texts to phones that type Zawgyi)."""
-    # Unicode's canonical order puts the dot below before the asat (combining classes 7 and
-    # 9: "င့်"); the converter only knows the other order and would leave
-    # the asat on a code point that Zawgyi draws as a medial (40% of our Burmese catalog).
+    # Unicode's canonical order puts the dot below (U+1037, combining class 7) before the
+    # asat (U+103A, class 9); the converter only knows the other order and would leave the
+    # asat on a code point that Zawgyi draws as a medial ya (40% of our Burmese catalog).
     spelled: str = converter.convert(text.replace(_DOT_ASAT, _ASAT_DOT), "unicode", "zawgyi")
     return spelled
 
