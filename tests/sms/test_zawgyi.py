@@ -74,6 +74,9 @@ def test_after_words_typed_in_zawgyi_the_answers_are_in_zawgyi(
     assert sent.form["Body"] == zawgyi_spelling(DESK_REPLY) != DESK_REPLY
     # The worker answers it: thanked in Zawgyi too.
     assert phone.text("2") == [zawgyi_spelling(burmese(sms_app, prompts.ANSWER_ADDED))]
+    # While the desk's text awaits an answer, STATUS (even in English) answers in Zawgyi.
+    [status] = phone.text(f"STATUS {found.group(1)}")
+    assert status == zawgyi_spelling(burmese(sms_app, prompts.STATUS_REPLY, text=DESK_REPLY))
 
 
 def test_a_phone_that_types_unicode_keeps_unicode(
