@@ -64,6 +64,10 @@ SCHEMAS: dict[str, Schema] = {
         "severity": _nullable("string", enum=[*_SEVERITIES, None]),
         "tags": {"type": "array", "items": {"type": "string"}},
         "assignee_id": _nullable("integer"),
+        "worker_wrote": {"type": "boolean", "description": (
+            "The worker wrote (an answer to the desk's text, an addition on the follow-up "
+            "page) since a member of this desk last opened the report; false for a report "
+            "never opened.")},
     }),
     "QueuePage": _object({
         "items": {"type": "array", "items": _ref("QueueItem")},

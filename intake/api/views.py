@@ -322,7 +322,7 @@ def _queue_item(row: QueueRow) -> dict[str, Any]:
         "status": row.status.value, "channel": row.channel.value, "language": row.language,
         "facility": row.facility_name, "country": row.country, "category": row.category,
         "severity": row.severity.value if row.severity else None, "tags": row.tags,
-        "assignee_id": row.assignee_id,
+        "assignee_id": row.assignee_id, "worker_wrote": row.worker_wrote,
     }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -112,6 +113,9 @@ class ReportDesk(Base):
     )
     no_action_reason: Mapped[str | None] = mapped_column(String(40))
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The thread's last place when a member of this desk last opened the report: the
+    # worker's words after it are new to the desk (the queue marks them). None: never opened.
+    seen_seq: Mapped[int | None] = mapped_column(Integer)
 
     # The queue is read per desk, new first then newest; its filters and per-facet counts
     # read only this table (and facilities for the country), as index-only scans where the

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crypto.envelope import open_sealed
@@ -99,6 +99,7 @@ class QueueRow:
     severity: Severity | None
     tags: list[str]
     assignee_id: int | None
+    worker_wrote: bool = False  # words from the worker this desk has not opened yet
 
 
 def _filtered(desk_id: int, flt: QueueFilter, columns: AnySelect, *, today_: dt.date,
@@ -130,7 +131,7 @@ def queue_page(
     limit: int = PAGE_SIZE, today_: dt.date | None = None,
 ) -> tuple[list[QueueRow], Cursor | None]:
     """One page of the desk's queue: new first, then newest first; and the next cursor."""
-    columns: AnySelect = select(ReportDesk, Facility.name, Facility.country)
+    columns: AnySelect = select(ReportDesk, Facility.name, Facility.country, _WORKER_WROTE)
     query = _filtered(desk_id, flt, columns, today_=today_ or today(), with_facility=True)
     if after is not None:
         query = query.where(or_(
@@ -145,8 +146,9 @@ def queue_page(
         QueueRow(report_id=rd.report_id, received_on=rd.received_on, status=rd.status,
                  channel=rd.channel, language=rd.language, facility_name=name, country=country,
                  category=rd.category, severity=rd.severity,
-                 tags=[t for t in rd.tags.split(",") if t], assignee_id=rd.assignee_id)
-        for rd, name, country in session.execute(query)
+                 tags=[t for t in rd.tags.split(",") if t], assignee_id=rd.assignee_id,
+                 worker_wrote=bool(wrote))
+        for rd, name, country, wrote in session.execute(query)
     ]
     more = len(rows) > limit
     rows = rows[:limit]
@@ -154,6 +156,13 @@ def queue_page(
     cursor = (Cursor(QUEUE_RANK[last.status], last.received_on, last.report_id)
               if last is not None else None)
     return rows, cursor
+
+
+# The worker wrote after this desk last opened the report (an answer to the desk's text, an
+# addition on the follow-up page). A report never opened is new anyway: not marked.
+_WORKER_WROTE = exists().where(
+    ReportMessage.report_id == ReportDesk.report_id, ReportMessage.author == Author.WORKER,
+    ReportMessage.seq > ReportDesk.seen_seq).label("worker_wrote")
 
 
 def queue_counts(
@@ -218,7 +227,7 @@ def open_report(
         Account.id.in_({m.author_account_id for m in report.messages
                         if m.author_account_id is not None}))).all())
     details, entries = read_words(report, report.messages, desk_key, names)
-    _mark_opened(session, triage)
+    _mark_opened(session, triage, seen=max((m.seq for m in report.messages), default=0))
     record(session, "report.open", actor_id=actor_id, desk_id=desk_id,
            object_type="report", object_id=report.id)
     cases = list(session.scalars(select(CaseReport.case_id).where(
@@ -228,21 +237,26 @@ def open_report(
                         entries=entries, case_ids=cases)
 
 
-def _mark_opened(session: Session, triage: ReportDesk) -> None:
+def _mark_opened(session: Session, triage: ReportDesk, *, seen: int) -> None:
     """Date the first opening and move a new report to triage, each only if still so as
     stored now: a decision another monitor saved since we read the row (no action, a case)
-    stands. Done before the audit event, as a triage decision writes the row before its own:
-    the row, then the audit chain, in every request (the other order deadlocks). ``triage``
-    is read again afterwards."""
-    if triage.opened_on is not None and triage.status is not TriageStatus.NEW:
-        return
+    stands; and remember the thread's last place ``seen`` (read under the thread's lock).
+    Done before the audit event, as a triage decision writes the row before its own: the
+    row, then the audit chain, in every request (the other order deadlocks). ``triage`` is
+    read again afterwards."""
     row = and_(ReportDesk.report_id == triage.report_id, ReportDesk.desk_id == triage.desk_id)
-    session.execute(update(ReportDesk).where(row, ReportDesk.opened_on.is_(None))
-                    .values(opened_on=today()).execution_options(synchronize_session=False))
-    session.execute(update(ReportDesk).where(row, ReportDesk.status == TriageStatus.NEW)
-                    .values(status=TriageStatus.IN_TRIAGE,
-                            queue_rank=QUEUE_RANK[TriageStatus.IN_TRIAGE])
+    first = triage.opened_on is None or triage.status is TriageStatus.NEW
+    if triage.seen_seq == seen and not first:
+        return
+    session.execute(update(ReportDesk).where(row).values(seen_seq=seen)
                     .execution_options(synchronize_session=False))
+    if first:
+        session.execute(update(ReportDesk).where(row, ReportDesk.opened_on.is_(None))
+                        .values(opened_on=today()).execution_options(synchronize_session=False))
+        session.execute(update(ReportDesk).where(row, ReportDesk.status == TriageStatus.NEW)
+                        .values(status=TriageStatus.IN_TRIAGE,
+                                queue_rank=QUEUE_RANK[TriageStatus.IN_TRIAGE])
+                        .execution_options(synchronize_session=False))
     session.refresh(triage)
 
 

@@ -387,6 +387,7 @@ def test_queue_lists_the_desks_new_reports_with_counts(
     assert body["counts"]["status"] == {"new": 2}
     assert body["counts"]["language"] == {"en": 1, "ms": 1}
     assert "no pay" not in response.get_data(as_text=True)  # the queue shows no words
+    assert [item["worker_wrote"] for item in body["items"]] == [False, False]
 
 
 def test_queue_pages_with_the_next_cursor(

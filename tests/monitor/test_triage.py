@@ -18,7 +18,12 @@ from intake.audit.models import AuditEvent
 from intake.db import Database, today
 from intake.messaging.models import OutboundMessage
 from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageStatus
-from intake.reports.service import find_by_receipt, thread_for
+from intake.reports.service import (
+    add_desk_reply,
+    add_worker_message,
+    find_by_receipt,
+    thread_for,
+)
 from intake.retention.service import run
 from tests import factories
 from tests.monitor.conftest import Browser, DeskWorld, submit
@@ -128,6 +133,39 @@ def test_opening_a_report_decrypts_it_audits_it_and_moves_it_to_triage(
         assert event is not None and event.object_id == report_id
         assert event.actor_id == desks.alice.account_id
         assert triage.status is TriageStatus.IN_TRIAGE
+
+
+def test_the_queue_marks_words_the_worker_sent_since_the_desk_last_opened_the_report(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    """An answer to the desk's text, or an addition on the follow-up page: marked in the
+    queue until a member opens the report. The desk's own reply is not the worker's."""
+    marker = "new words from the worker"
+    report_id, _ = submit(db, desks.factory_a, "The supervisor keeps our passports")
+    browser.login(desks.alice)
+
+    def marked() -> bool:
+        page = browser.get(f"/monitor/d/{desks.a.desk.id}/?status=all")
+        assert page.status_code == 200 and report_id in page.get_data(as_text=True)
+        return marker in page.get_data(as_text=True)
+
+    def add(text: str, *, desk: bool = False) -> None:
+        with db.transaction() as session:
+            report = session.get_one(Report, uuid.UUID(report_id))
+            if desk:
+                add_desk_reply(session, report, text, author_account_id=desks.alice.account_id)
+            else:
+                add_worker_message(session, report, text)
+
+    add("It is still going on")  # before any opening: the report is new anyway
+    assert not marked()
+    browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+    add("Which line?", desk=True)
+    assert not marked()
+    add("Line 3")
+    assert marked()
+    browser.get(f"/monitor/d/{desks.a.desk.id}/reports/{report_id}")
+    assert not marked()
 
 
 def test_triage_decisions_are_saved_and_audited(
