@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crypto.envelope import open_sealed, seal
@@ -400,6 +401,9 @@ def open_case(
             ReportDesk.desk_id == desk_id, ReportDesk.opened_on.is_(None),
             ReportDesk.report_id.in_(linked)).values(opened_on=today())
             .execution_options(synchronize_session=False))
+    _mark_read(session, desk_id, {
+        report.id: max((m.seq for m in messages.get(report.id, [])), default=0)
+        for report, _status, _opened_on in reports})
     record(session, "case.open", actor_id=actor_id, desk_id=desk_id, object_type="case",
            object_id=case.id, detail=f"count={len(reports)}")
     return CaseView(
@@ -412,6 +416,19 @@ def open_case(
                for n in notes],
         summary=_summary(session, case, desk_key),
     )
+
+
+def _mark_read(session: Session, desk_id: int, read: Mapping[uuid.UUID, int]) -> None:
+    """The case page shows every thread whole: what the worker wrote up to the places
+    ``read`` is no longer new to the desk (the queue's mark). One statement, however many
+    reports; never back (the report page may have read further meanwhile)."""
+    if not read:
+        return
+    last = sql_case(read, value=ReportDesk.report_id)
+    session.execute(update(ReportDesk).where(
+        ReportDesk.desk_id == desk_id, ReportDesk.report_id.in_(list(read)),
+        or_(ReportDesk.seen_seq.is_(None), ReportDesk.seen_seq < last))
+        .values(seen_seq=last).execution_options(synchronize_session=False))
 
 
 def _words(report: Report, status: TriageStatus, messages: list[ReportMessage],

@@ -22,7 +22,7 @@ from intake.cases import service
 from intake.cases.models import Case, CaseNote, CaseReport, CaseStatus
 from intake.db import Database, today
 from intake.reports.models import Channel, Report, ReportDesk, Severity, TriageStatus
-from intake.reports.service import body_context
+from intake.reports.service import add_worker_message, body_context
 from intake.retention.service import RetentionResult, run
 from tests import factories, leaks
 from tests.monitor.conftest import Browser, DeskWorld, submit
@@ -128,6 +128,25 @@ def test_case_page_shows_the_words_of_every_linked_report(
     page = browser.get(case_url(desks, case_id)).get_data(as_text=True)
     assert "Overtime not paid, report 0." in page and "Overtime not paid, report 1." in page
     assert all(f"/monitor/d/{desks.a.desk.id}/reports/{r}" in page for r in reports)
+
+
+def test_words_read_on_the_case_page_are_no_longer_new_in_the_queue(
+    browser: Browser, desks: DeskWorld, db: Database
+) -> None:
+    case_id, reports = new_case(browser, desks, db)
+
+    def marked() -> bool:
+        page = browser.get(f"/monitor/d/{desks.a.desk.id}/?status=all")
+        row = next(row for row in page.get_data(as_text=True).split("</tr>")
+                   if reports[0] in row)
+        return "new words from the worker" in row
+
+    browser.get(case_url(desks, case_id))
+    with db.transaction() as session:
+        add_worker_message(session, session.get_one(Report, uuid.UUID(reports[0])), "Line 3")
+    assert marked()
+    assert "Line 3" in browser.get(case_url(desks, case_id)).get_data(as_text=True)
+    assert not marked()
 
 
 def test_report_of_another_workplace_is_refused_with_a_message(
