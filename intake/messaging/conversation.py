@@ -695,9 +695,20 @@ def _category(turn: Turn, body: str) -> None:
 _DONE_AT_END = re.compile(r"\s*#\s*$")
 
 
-def _details(turn: Turn, body: str) -> None:
+def _report_of(turn: Turn) -> Report | None:
+    """The report the conversation is about; None if there is none (any longer)."""
     report_id = turn.conversation.report_id
-    report = turn.session.get(Report, report_id) if report_id is not None else None
+    return turn.session.get(Report, report_id) if report_id is not None else None
+
+
+def _keep_words(turn: Turn, report: Report, words: str) -> None:
+    """Add the worker's words to the report, in parts a thread message may hold."""
+    for start in range(0, len(words), MAX_MESSAGE_CHARS):
+        add_worker_message(turn.session, report, words[start:start + MAX_MESSAGE_CHARS])
+
+
+def _details(turn: Turn, body: str) -> None:
+    report = _report_of(turn)
     if report is None:
         _report_gone(turn)
         return
@@ -708,8 +719,7 @@ def _details(turn: Turn, body: str) -> None:
     if not finished and _DONE_AT_END.search(body):
         words, finished = _DONE_AT_END.sub("", body), True
     if words and not _is_done(words):
-        for start in range(0, len(words), MAX_MESSAGE_CHARS):
-            add_worker_message(turn.session, report, words[start:start + MAX_MESSAGE_CHARS])
+        _keep_words(turn, report, words)
     if finished:
         turn.conversation.step = CONSENT
         turn.say(str(prompts.CONSENT))
@@ -718,9 +728,7 @@ def _details(turn: Turn, body: str) -> None:
 def _answer(turn: Turn, body: str) -> None:
     """Words sent after a text from the desk: added to that report, sealed to its desks, as
     on the follow-up page. A message that is only a poster code begins a new report."""
-    conversation = turn.conversation
-    report = (turn.session.get(Report, conversation.report_id)
-              if conversation.report_id is not None else None)
+    report = _report_of(turn)
     if report is None:
         _report_gone(turn)
         return
@@ -732,8 +740,7 @@ def _answer(turn: Turn, body: str) -> None:
     if not words or _is_done(words):
         return  # a picture alone (already answered) or the habit of ending with DONE
     try:
-        for start in range(0, len(words), MAX_MESSAGE_CHARS):
-            add_worker_message(turn.session, report, words[start:start + MAX_MESSAGE_CHARS])
+        _keep_words(turn, report, words)
     except ReportGone:
         _report_gone(turn)
         return
@@ -794,8 +801,7 @@ def _verdict(turn: Turn, body: str) -> None:
     is taken as the start of a new conversation (a worker may be reporting something new).
     """
     conversation = turn.conversation
-    report = (turn.session.get(Report, conversation.report_id)
-              if conversation.report_id is not None else None)
+    report = _report_of(turn)
     if report is None:
         _report_gone(turn, verdict=True)
         return

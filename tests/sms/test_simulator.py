@@ -11,9 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from channels.sms.simulator import describe
 from intake.db import Database
 from intake.reports.models import Report
 from intake.settings import Settings
+from tests.burmese import UNICODE_WORDS, ZAWGYI_WORDS
 from tests.sms.conftest import SmsWorld
 from tests.web.live import serve
 
@@ -41,9 +43,6 @@ def test_simulator_walks_a_report_and_shows_segments(
 
 
 def test_simulator_says_which_burmese_replies_are_spelled_in_zawgyi() -> None:
-    from channels.sms.simulator import describe
-    from tests.burmese import UNICODE_WORDS, ZAWGYI_WORDS
-
     assert describe(ZAWGYI_WORDS).endswith(", Zawgyi]")
     assert "Zawgyi" not in describe(UNICODE_WORDS) and "Zawgyi" not in describe("hello")
 

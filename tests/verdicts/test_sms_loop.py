@@ -20,10 +20,12 @@ from intake.messaging.conversation import VERDICT_TIMEOUT, Inbound, handle
 from intake.messaging.models import Conversation, OutboundMessage, OutboundStatus
 from intake.remedy.models import Verdict, WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND
+from intake.reports.burmese import zawgyi_spelling
 from intake.reports.service import verdict_context
 from intake.retention.service import run
 from intake.settings import Settings
 from tests import factories, leaks
+from tests.burmese import ZAWGYI_WORDS, burmese
 from tests.monitor.conftest import Browser, DeskWorld
 from tests.races import while_retention_deletes
 from tests.sms.conftest import Phone, run_jobs
@@ -235,9 +237,6 @@ def test_a_phone_that_types_zawgyi_is_asked_and_thanked_in_zawgyi(
         browser: Browser, twilio: TwilioFake) -> None:
     """The spelling is kept sealed with the number: the question and the conversation it
     starts are in Zawgyi, weeks after the report's own conversation has ended."""
-    from intake.reports.burmese import zawgyi_spelling
-    from tests.burmese import ZAWGYI_WORDS, burmese
-
     with db.transaction() as session:
         factories.sms_number(session, BURMESE_VERDICT_NUMBER, country="MM", language="my")
     phone = Phone(sms_app.test_client(), sms_settings, to=BURMESE_VERDICT_NUMBER)
