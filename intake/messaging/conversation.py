@@ -205,6 +205,7 @@ def load(connection: Connection, tag: str, inbound: Inbound, now: dt.datetime, *
     with their report.
     """
     language = _number_language(connection, inbound.to, now)
+    zawgyi = False
     if lock:
         if connection.dialect.name == "sqlite":  # no row locks: take the database's write lock
             connection.execute(_TOUCH, {"tag": tag})
@@ -220,9 +221,13 @@ def load(connection: Connection, tag: str, inbound: Inbound, now: dt.datetime, *
             return Loaded(tag, conversation, conversation.version, opted_out)
         if not _apply(connection, "delete", {"tag": tag, "old_version": conversation.version}):
             raise Conflict
+        # How the phone spells Burmese outlives the conversation: a worker who texts STATUS
+        # weeks later, in English, still reads the answer in the spelling their phone shows.
+        zawgyi = conversation.zawgyi
     return Loaded(tag, State(
         sender_tag=tag, inbound_number=inbound.to, whatsapp=inbound.whatsapp,
         language=language, step="new", invalid_answers=0, updated_at=now, version=0,
+        zawgyi=zawgyi,
     ), None, opted_out)
 
 

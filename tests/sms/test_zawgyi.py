@@ -4,13 +4,16 @@ sends them later. A worker who types Unicode keeps Unicode."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crypto.keys import PrivateKey
 from intake.db import Database
 from intake.messaging import prompts
+from intake.messaging.conversation import VERDICT_TIMEOUT
 from intake.messaging.models import Conversation
 from intake.reports.burmese import typed_in_zawgyi, zawgyi_spelling
 from intake.reports.models import Report
@@ -77,6 +80,12 @@ def test_after_words_typed_in_zawgyi_the_answers_are_in_zawgyi(
     # While the desk's text awaits an answer, STATUS (even in English) answers in Zawgyi.
     [status] = phone.text(f"STATUS {found.group(1)}")
     assert status == zawgyi_spelling(burmese(sms_app, prompts.STATUS_REPLY, text=DESK_REPLY))
+    # Weeks later no conversation is open, and STATUS in English says nothing of the
+    # phone: how it spells Burmese outlives the conversation.
+    with db.transaction() as session:
+        session.execute(update(Conversation).values(
+            updated_at=dt.datetime.now(dt.UTC) - VERDICT_TIMEOUT - dt.timedelta(days=1)))
+    assert phone.text(f"STATUS {found.group(1)}") == [status]
 
 
 def test_a_phone_that_types_unicode_keeps_unicode(
