@@ -6,11 +6,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, Domain, get_locale
+
+from intake.reports.burmese import spelled_for
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
@@ -144,9 +146,41 @@ def country_label(code: str) -> str:
 _ENGLISH = Locale("en")
 
 
+def zawgyi_pages() -> bool:
+    """Whether this request's page is spelled for a phone that shows Burmese in Zawgyi (the
+    worker pages under ``/my-zawgyi/``, ``channels.web.zawgyi``)."""
+    return has_request_context() and bool(g.get("zawgyi"))
+
+
+class _SpellingDomain(Domain):  # type: ignore[misc]  # Flask-Babel ships no types
+    """The app's translations; on a page for a Zawgyi phone, the Burmese catalog spelled in
+    Zawgyi (built once per process, from the same catalog: nothing to translate twice)."""
+
+    def get_translations(self) -> support.NullTranslations:
+        translations: support.NullTranslations = super().get_translations()
+        if not zawgyi_pages() or not isinstance(translations, support.Translations):
+            return translations
+        cache = self.get_translations_cache(None)
+        key = (str(get_locale()), "zawgyi")
+        spelled: support.Translations | None = cache.get(key)
+        if spelled is None:
+            spelled = cache[key] = _spelled_in_zawgyi(translations)
+        return spelled
+
+
+def _spelled_in_zawgyi(translations: support.Translations) -> support.Translations:
+    spelled = support.Translations()
+    spelled._catalog = {key: spelled_for(value, zawgyi=True)
+                        for key, value in translations._catalog.items()}
+    spelled.plural = translations.plural
+    return spelled
+
+
 def init_babel(app: Flask) -> None:
     app.add_template_filter(language_label, "language_label")
     compile_catalogs()
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
-    Babel(app, locale_selector=select_locale)
+    babel = Babel(app, locale_selector=select_locale)
+    # Flask-Babel's one domain (a cached property): ours also spells pages for Zawgyi phones.
+    babel.domain_instance = _SpellingDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))

@@ -13,7 +13,18 @@ def format_list_for_locale(items: list[str]) -> str:
     from babel.lists import format_list
     from flask_babel import get_locale
 
-    return format_list(items, locale=get_locale() or "en")
+    from channels.web.zawgyi import shown
+    from intake.i18n import zawgyi_pages
+
+    if not zawgyi_pages():
+        return format_list(items, locale=get_locale() or "en")
+    # The items are spelled for the phone already (translated, or ``shown``); the words
+    # between them are spelled here, around placeholders no spelling changes.
+    placeholders = [f"{{{index}}}" for index in range(len(items))]
+    pattern = shown(format_list(placeholders, locale=get_locale() or "en")) or ""
+    for placeholder, item in zip(placeholders, items, strict=True):
+        pattern = pattern.replace(placeholder, item, 1)
+    return pattern
 
 
 def init_app(app: Flask) -> None:
@@ -21,9 +32,12 @@ def init_app(app: Flask) -> None:
     from channels.web.errors import register_error_pages
     from channels.web.headers import register_worker_headers
     from channels.web.views import web
+    from channels.web.zawgyi import shown
 
     app.extensions["intake.csrf"].exempt(web)  # checked in the views, to keep what was typed
     app.register_blueprint(web)
     app.add_template_filter(format_list_for_locale, "format_list")
+    dateformat = app.jinja_env.filters["dateformat"]  # Flask-Babel's: the date's words too
+    app.add_template_filter(lambda value, *args: shown(dateformat(value, *args)), "dateformat")
     register_worker_headers(app)
     register_error_pages(app)

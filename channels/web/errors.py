@@ -6,6 +6,7 @@ from flask import Flask, g, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from channels.web import zawgyi
 from intake.i18n import BY_CODE, negotiate
 
 _WORKER_ERRORS = (400, 404, 405, 413, 429)
@@ -21,7 +22,7 @@ def _error_page(error: HTTPException) -> ResponseReturnValue:
         return {"error": error.name}, error.code or 500
     if not g.get("lang"):
         # /<lang>/anything-unknown: the prefix says the language; otherwise the browser does.
-        prefix = request.path.strip("/").split("/", 1)[0]
+        prefix = zawgyi.enter(request.path.strip("/").split("/", 1)[0])
         g.lang = prefix if prefix in BY_CODE else negotiate(request.headers.get("Accept-Language"))
     code = error.code or 500
     return render_template("web/error.html", code=code, lang=BY_CODE[g.lang]), code

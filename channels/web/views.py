@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wtforms import ValidationError
 
+from channels.web import zawgyi
 from channels.web.drafts import (
     NOT_LISTED,
     STEPS,
@@ -37,7 +38,7 @@ from crypto.pseudonyms import (
 from crypto.receipts import format_receipt
 from intake import once
 from intake.ext import database_of, settings_of
-from intake.i18n import BY_CODE, LANGUAGES, language, negotiate
+from intake.i18n import BY_CODE, LANGUAGES, language, negotiate, zawgyi_pages
 from intake.kdf import argon2_profile
 from intake.limits import allowed, client_tag
 from intake.messaging.inbound import kept_reply
@@ -78,7 +79,7 @@ ADD_REFUSED = frozenset({"incomplete", "empty", "too_long"})  # their words are 
 @web.url_value_preprocessor
 def _pull_language(_endpoint: str | None, values: dict[str, str] | None) -> None:
     if values and "lang" in values:
-        code = values.pop("lang")
+        code = zawgyi.enter(values.pop("lang"))
         if language(code) is None:
             abort(404)
         g.lang = code
@@ -89,13 +90,21 @@ def _add_language(endpoint: str, values: dict[str, str]) -> None:
     if "lang" not in values and g.get("lang") and current_app.url_map.is_endpoint_expecting(
         endpoint, "lang"
     ):
-        values["lang"] = g.lang
+        values["lang"] = zawgyi.path_code(g.lang)
 
 
 @web.app_context_processor
 def _page_context() -> dict[str, object]:
     code = g.get("lang") or "en"
-    return {"lang": BY_CODE[code], "leave_url": settings_of().leave_url}
+    return {"lang": BY_CODE[code], "lang_path": zawgyi.path_code(code),
+            "zawgyi_pages": zawgyi_pages(), "zawgyi_path": zawgyi.PATH_CODE,
+            "zawgyi_link": zawgyi.ZAWGYI_LINK, "unicode_link": zawgyi.UNICODE_LINK,
+            "leave_url": settings_of().leave_url}
+
+
+@web.app_template_filter("shown")
+def _shown(text: str | None) -> str | None:
+    return zawgyi.shown(text)
 
 
 @web.app_template_filter("country_name")
@@ -104,7 +113,8 @@ def _country_name(code: str) -> str:
     list says where it is, so a worker tells two alike names apart (and does not send a
     report to the desk of another country)."""
     locale = get_locale()
-    return str(locale.territories.get(code.upper(), code)) if locale is not None else code
+    name = str(locale.territories.get(code.upper(), code)) if locale is not None else code
+    return zawgyi.shown(name) or code
 
 
 def _session() -> Session:
@@ -244,6 +254,7 @@ def _send(draft: Draft) -> ResponseReturnValue:
         channel=Channel.WEB, language=g.lang,
         facility_id=draft.facility_id, categories=draft.categories, details=draft.details,
         contact_number=draft.number if draft.contact == "sms" else None,
+        zawgyi=True if zawgyi_pages() else None,
     )
     try:
         with database.transaction() as session:

@@ -71,6 +71,8 @@ class NewReport:
     categories: Sequence[str]
     details: str = field(repr=False)
     contact_number: str | None = field(default=None, repr=False)
+    # The phone shows Burmese in Zawgyi (a page spelled for it); None: the details tell.
+    zawgyi: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,10 @@ def store_report(
     row.body_sealed = seal(payload, keys, context=body_context(row.id))
     row.entered_by_id = entered_by_id
     if report.contact_number:
-        attach_contact(session, row, report.contact_number,
-                       zawgyi=typed_in_zawgyi(report.details) is True)
+        zawgyi = report.zawgyi
+        if zawgyi is None:
+            zawgyi = typed_in_zawgyi(report.details) is True
+        attach_contact(session, row, report.contact_number, zawgyi=zawgyi)
     return row, issue_receipt(session, row, profile=profile)
 
 
