@@ -70,11 +70,21 @@ class _Text:
     tag: str = field(repr=False)
     language: str
     zawgyi: bool  # the phone types Burmese in Zawgyi: ``body`` is spelled that way
+    whatsapp: bool  # the worker wrote on WhatsApp: the text goes there, from our number
     asks_verdict: bool
     queued_at: dt.datetime
     resumed: bool  # an earlier attempt got as far as Twilio and stopped: was it sent?
     attempt: int  # this job's claim: a later claim by another job makes this one stop
     wanted: bool = True  # False: no longer to be sent; only whether it was sent is settled
+
+    @property
+    def to(self) -> str:
+        """Twilio's address of the worker: WhatsApp's has its prefix."""
+        return f"whatsapp:{self.number}" if self.whatsapp else self.number
+
+    @property
+    def from_(self) -> str:
+        return f"whatsapp:{self.sender}" if self.whatsapp else self.sender
 
 
 def send_outbound(outbound_id: str) -> None:
@@ -118,7 +128,7 @@ def _send(outbound_id: uuid.UUID) -> None:
         if sid is None:
             try:
                 sid = client.messages.create(
-                    to=text.number, from_=text.sender, body=text.body,
+                    to=text.to, from_=text.from_, body=text.body,
                     status_callback=settings_of().public_url + "/twilio/sms/status",
                 ).sid
             except TwilioRestException as error:
@@ -132,7 +142,8 @@ def _send(outbound_id: uuid.UUID) -> None:
         if text.wanted:  # the worker's reply answers this text
             waits = await_verdict if text.asks_verdict else await_answer
             waits(session, tag=text.tag, report_id=text.report_id, inbound_number=text.sender,
-                  language=text.language, now=dt.datetime.now(dt.UTC), zawgyi=text.zawgyi)
+                  language=text.language, now=dt.datetime.now(dt.UTC), zawgyi=text.zawgyi,
+                  whatsapp=text.whatsapp)
 
 
 def _claim(outbound_id: uuid.UUID) -> _Text | None:
@@ -173,7 +184,8 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
         outbound.attempts += 1
         return _Text(outbound.id, report.id, number, _our_number(session, report),
                      spelled_for(body, zawgyi=contact.zawgyi), sender_tag(settings.pepper, number),
-                     report.language, contact.zawgyi, asks_verdict, outbound.created_at,
+                     report.language, contact.zawgyi, contact.whatsapp, asks_verdict,
+                     outbound.created_at,
                      resumed, outbound.attempts, wanted)
 
 
@@ -201,7 +213,7 @@ def _found_at_twilio(session: Session, client: Client, text: _Text) -> str | Non
     of our texts (two identical replies to one worker stay two)."""
     since = text.queued_at - dt.timedelta(minutes=1)
     try:
-        listed = client.messages.list(to=text.number, from_=text.sender, limit=RECENT_AT_TWILIO)
+        listed = client.messages.list(to=text.to, from_=text.from_, limit=RECENT_AT_TWILIO)
     except (TwilioException, OSError):  # its message may quote the URL, which holds the number
         raise RuntimeError("Twilio's list of recent texts could not be read") from None
     candidates = [m.sid for m in listed

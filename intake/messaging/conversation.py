@@ -422,29 +422,35 @@ def _expired(conversation: State | Conversation, now: dt.datetime) -> bool:
 
 
 def await_verdict(session: Session, *, tag: str, report_id: uuid.UUID, inbound_number: str,
-                  language: str, now: dt.datetime, zawgyi: bool = False) -> bool:
+                  language: str, now: dt.datetime, zawgyi: bool = False,
+                  whatsapp: bool = False) -> bool:
     """Make the sender's next message the answer to "was the problem fixed?" for a report.
 
     Called by the job that texts the question (it alone can compute the sender's tag). A
     conversation in the middle of a new report is left alone (False): that worker answers
     on the follow-up page, or after finishing, when asked again by the desk. ``zawgyi``: the
-    worker's phone types Burmese in Zawgyi (as kept with their number).
+    worker's phone types Burmese in Zawgyi (as kept with their number); ``whatsapp``: the
+    question went to them on WhatsApp.
     """
     return _await(session, VERDICT, tag=tag, report_id=report_id,
-                  inbound_number=inbound_number, language=language, now=now, zawgyi=zawgyi)
+                  inbound_number=inbound_number, language=language, now=now, zawgyi=zawgyi,
+                  whatsapp=whatsapp)
 
 
 def await_answer(session: Session, *, tag: str, report_id: uuid.UUID, inbound_number: str,
-                 language: str, now: dt.datetime, zawgyi: bool = False) -> bool:
+                 language: str, now: dt.datetime, zawgyi: bool = False,
+                 whatsapp: bool = False) -> bool:
     """After a text from the desk: the sender's next messages are added to that report
     (``_answer``), as a worker answers a question by replying to it. A conversation in the
     middle of a new report, or waiting for a verdict, is left alone (False)."""
     return _await(session, ANSWER, tag=tag, report_id=report_id,
-                  inbound_number=inbound_number, language=language, now=now, zawgyi=zawgyi)
+                  inbound_number=inbound_number, language=language, now=now, zawgyi=zawgyi,
+                  whatsapp=whatsapp)
 
 
 def _await(session: Session, step: str, *, tag: str, report_id: uuid.UUID,
-           inbound_number: str, language: str, now: dt.datetime, zawgyi: bool) -> bool:
+           inbound_number: str, language: str, now: dt.datetime, zawgyi: bool,
+           whatsapp: bool) -> bool:
     conversation = session.get(Conversation, tag, with_for_update=True)
     # A verdict question outranks a desk's text: its answer is asked for once.
     replaceable = ("finished", step, ANSWER)
@@ -452,8 +458,9 @@ def _await(session: Session, step: str, *, tag: str, report_id: uuid.UUID,
             and not _expired(conversation, now):
         return False
     if conversation is None:
-        conversation = Conversation(sender_tag=tag, whatsapp=False)
+        conversation = Conversation(sender_tag=tag)
         session.add(conversation)
+    conversation.whatsapp = whatsapp
     conversation.inbound_number = inbound_number
     conversation.language = language
     conversation.zawgyi = zawgyi
@@ -780,7 +787,7 @@ def _consent(turn: Turn, body: str) -> None:
         return
     if body == "1":
         attach_contact(turn.session, report, turn.inbound.sender, now=turn.now,
-                       zawgyi=turn.conversation.zawgyi)
+                       zawgyi=turn.conversation.zawgyi, whatsapp=turn.conversation.whatsapp)
     receipt = issue_receipt(turn.session, report, profile=turn.profile)
     turn.conversation.step = "finished"
     turn.say(str(prompts.RECEIPT) % {"receipt": format_receipt(receipt)})

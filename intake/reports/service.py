@@ -192,17 +192,20 @@ def open_report(
 
 
 def attach_contact(session: Session, report: Report, number: str, *,
-                   now: dt.datetime | None = None, zawgyi: bool = False) -> None:
+                   now: dt.datetime | None = None, zawgyi: bool = False,
+                   whatsapp: bool = False) -> None:
     """Keep the worker's number sealed to the courier key: only the SMS sender can read it.
 
     The moment it was kept is sealed with it (``Contact.kept_at``): the courier alone reads
-    it, so the report shows nothing finer than its day in the clear (DESIGN 2). So is
-    ``zawgyi``: the phone types Burmese in Zawgyi, and texts to it are spelled that way."""
+    it, so the report shows nothing finer than its day in the clear (DESIGN 2). So are
+    ``zawgyi`` (the phone types Burmese in Zawgyi, and texts to it are spelled that way) and
+    ``whatsapp`` (the worker wrote on WhatsApp, and is answered there)."""
     courier = courier_public_key(session)
     if courier is None:
         raise NoDeskAvailable("no courier key is configured, so no number can be kept")
     kept_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat()
-    fields = [number, kept_at, *([_ZAWGYI] if zawgyi else [])]
+    fields = [number, kept_at, *([_ZAWGYI] if zawgyi else []),
+              *([_WHATSAPP] if whatsapp else [])]
     report.contact_sealed = seal(_FIELDS.join(fields).encode("ascii"), [courier],
                                  context=contact_context(report.id))
     report.contact_consent = True
@@ -211,6 +214,7 @@ def attach_contact(session: Session, report: Report, number: str, *,
 
 _FIELDS = "\n"  # never in a number (E.164, or "whatsapp:" and E.164)
 _ZAWGYI = "zawgyi"
+_WHATSAPP = "whatsapp"
 
 
 @dataclass(frozen=True)
@@ -218,17 +222,19 @@ class Contact:
     number: str = field(repr=False)
     kept_at: dt.datetime | None  # None: sealed before the moment was kept with it
     zawgyi: bool = False  # the phone types Burmese in Zawgyi
+    whatsapp: bool = False  # the worker wrote on WhatsApp: texts go there
 
 
 def open_contact(report: Report, courier: PrivateKey) -> Contact:
-    """The report's sealed number (there must be one), when it was kept and how the phone
-    spells Burmese (numbers sealed before either was kept with them have neither)."""
+    """The report's sealed number (there must be one), when it was kept, how the phone
+    spells Burmese and whether it is on WhatsApp (numbers sealed before these were kept with
+    them have none of them)."""
     plain = open_sealed(report.contact_sealed or b"", courier,
                         context=contact_context(report.id)).decode("ascii")
     number, *rest = plain.split(_FIELDS)
     kept_at = rest[0] if rest else ""
     return Contact(number, dt.datetime.fromisoformat(kept_at) if kept_at else None,
-                   zawgyi=_ZAWGYI in rest[1:])
+                   zawgyi=_ZAWGYI in rest[1:], whatsapp=_WHATSAPP in rest[1:])
 
 
 def issue_receipt(session: Session, report: Report, *, profile: Argon2Profile) -> str:

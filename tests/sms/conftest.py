@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -135,3 +136,10 @@ def run_jobs(app: Flask) -> None:
             SimpleWorker([queue.queue], connection=queue.queue.connection).work(burst=True)
     else:
         queue.drain()
+
+
+def say(app: Flask, prompt: object, lang: str = "en", **values: str) -> str:
+    """What the conversation says with ``prompt`` in ``lang`` (with ``values`` put in)."""
+    with app.test_request_context(), force_locale(lang):
+        text = str(prompt)
+    return text % values if values else text

@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from crypto.envelope import open_sealed
@@ -19,17 +18,12 @@ from intake.reports.models import Author, Report, ReportMessage
 from intake.reports.service import message_context
 from intake.settings import Settings
 from tests import leaks
-from tests.sms.conftest import Phone, SmsWorld, run_jobs
+from tests.sms.conftest import Phone, SmsWorld, run_jobs, say
 from tests.sms.test_outbound import WORDS, reply_and_queue, report_by_sms
 from tests.twilio_fake import TwilioFake
 
 QUESTION = "Which line do you work on, and since when?"
 CANARY = "CANARY-ANSWER line 3, night shift, since June"
-
-
-def say(app: Flask, prompt: object, lang: str = "en") -> str:
-    with app.test_request_context(), force_locale(lang):
-        return str(prompt)
 
 
 def asked(phone: Phone, app: Flask) -> None:

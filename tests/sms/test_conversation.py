@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from crypto.envelope import open_sealed
@@ -19,13 +18,7 @@ from intake.messaging.models import Conversation, OptOut
 from intake.reports.burmese import zawgyi_spelling
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import add_desk_reply, message_context, open_contact
-from tests.sms.conftest import MX_NUMBER, RECEIPT, Phone, SmsWorld, run_jobs, sent_report
-
-
-def say(app: Flask, prompt: object, lang: str, **values: str) -> str:
-    with app.test_request_context(), force_locale(lang):
-        text = str(prompt)
-    return text % values if values else text
+from tests.sms.conftest import MX_NUMBER, RECEIPT, Phone, SmsWorld, run_jobs, say, sent_report
 
 
 def language_menu(app: Flask, page: int) -> str:

@@ -14,7 +14,7 @@ from intake.messaging.models import OptOut
 from intake.reports.burmese import zawgyi_spelling
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
-from tests.sms.conftest import Phone, SmsWorld, sent_report
+from tests.sms.conftest import Phone, SmsWorld, say, sent_report
 
 CODES = [language.code for language in LANGUAGES]
 
@@ -22,11 +22,6 @@ CODES = [language.code for language in LANGUAGES]
 def word(app: Flask, keyword: object, lang: str) -> str:
     with app.test_request_context(), force_locale(lang):
         return pgettext("sms keyword", keyword._args[1])  # type: ignore[attr-defined]
-
-
-def say(app: Flask, prompt: object, lang: str) -> str:
-    with app.test_request_context(), force_locale(lang):
-        return str(prompt)
 
 
 def sharing(app: Flask, keyword: object, lang: str) -> list[str]:

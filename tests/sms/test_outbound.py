@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from intake.db import Database
-from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDeletion
+from intake.messaging import prompts
+from intake.messaging.models import (
+    Conversation,
+    OutboundMessage,
+    OutboundStatus,
+    PendingDeletion,
+)
 from intake.messaging.outbound import counter, queue_text
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
-from tests.sms.conftest import Phone, SmsWorld, run_jobs
+from tests.sms.conftest import Phone, SmsWorld, run_jobs, say
 from tests.twilio_fake import TwilioFake
 
 WORDS = "CANARY-WORDS the line leader hit Ana"
@@ -48,17 +55,27 @@ def outbound_status(app: Flask, outbound_id: uuid.UUID) -> OutboundStatus:
         return row.status
 
 
+@pytest.mark.parametrize("whatsapp", [False, True])
 def test_reply_is_texted_to_a_worker_who_said_yes(phone: Phone, sms_world: SmsWorld,
-                                                  sms_app: Flask, twilio: TwilioFake) -> None:
+                                                  sms_app: Flask, twilio: TwilioFake,
+                                                  whatsapp: bool) -> None:
+    """On the channel the worker wrote on: a WhatsApp worker is answered on WhatsApp."""
+    phone.whatsapp = whatsapp
     report_by_sms(phone, consent=True)
     outbound_id = reply_and_queue(sms_app, "We will call the manager today.")
     assert outbound_id is not None
     run_jobs(sms_app)
     [sent] = twilio.created()
-    assert sent.form["To"] == phone.number and sent.form["From"] == "+60326000100"
+    channel = "whatsapp:" if whatsapp else ""
+    assert sent.form["To"] == channel + phone.number
+    assert sent.form["From"] == channel + "+60326000100"
     assert sent.form["Body"] == "We will call the manager today."
     assert sent.form["StatusCallback"] == "https://intake.test/twilio/sms/status"
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+    # Their answer comes on the same channel, and what follows stays on it.
+    assert phone.text("Thank you") == [say(sms_app, prompts.ANSWER_ADDED, "en")]
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(Conversation.whatsapp)).one() is whatsapp
 
 
 def test_no_text_to_a_worker_who_said_no(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
@@ -159,8 +176,11 @@ def _send_again(app: Flask, outbound_id: uuid.UUID) -> None:
     run_jobs(app)
 
 
+@pytest.mark.parametrize("whatsapp", [False, True])
 def test_a_text_twilio_took_before_the_sender_died_is_not_sent_again(
-        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake,
+        whatsapp: bool) -> None:
+    phone.whatsapp = whatsapp  # Twilio's list is looked through at the WhatsApp addresses
     report_by_sms(phone, consent=True)
     outbound_id = reply_and_queue(sms_app, "We spoke to the buyer.")
     assert outbound_id is not None
