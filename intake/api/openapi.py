@@ -91,6 +91,10 @@ SCHEMAS: dict[str, Schema] = {
         "sent_on": _DAY,
         "text": {"type": "string"},
         "text_unicode": _nullable("string", description=_UNICODE),
+        "delivery": _nullable("string", description=(
+            "A desk reply texted to the worker: what became of the text, in words "
+            "(\"delivered\", \"not delivered: ...\" with Twilio's reason). Null for the "
+            "worker's words and for replies that were not texted.")),
     }),
     "Triage": _object({
         "report_id": _UUID,

@@ -354,7 +354,8 @@ def _triage(row: ReportDesk) -> dict[str, Any]:
 def _thread(entries: list[Entry]) -> list[dict[str, Any]]:
     return [{"author": e.author.value, "author_name": e.author_name,
              "sent_on": e.sent_on.isoformat(), "text": e.text,
-             "text_unicode": from_zawgyi(e.text) if e.author is Author.WORKER else None}
+             "text_unicode": from_zawgyi(e.text) if e.author is Author.WORKER else None,
+             "delivery": e.delivery}
             for e in entries]
 
 

@@ -28,6 +28,7 @@ from intake.cases.deidentify import Kind, Proposal
 from intake.cases.models import Case, CaseNote, CaseReport, CaseStatus
 from intake.db import today
 from intake.errors import IntakeError
+from intake.messaging.outbound import delivery_notes
 from intake.reports.models import (
     QUEUE_RANK,
     Channel,
@@ -396,6 +397,7 @@ def open_case(
         if m.author_account_id is not None}
     names = {account_id: name for account_id, name in session.execute(
         select(Account.id, Account.display_name).where(Account.id.in_(authors)))}
+    deliveries = delivery_notes(session, linked)
     if any(opened_on is None for _report, _status, opened_on in reports):
         session.execute(update(ReportDesk).where(
             ReportDesk.desk_id == desk_id, ReportDesk.opened_on.is_(None),
@@ -409,7 +411,8 @@ def open_case(
     return CaseView(
         case=case, title=open_text(case.title_sealed, desk_key, title_context(case.id)),
         facility=facility,
-        reports=[_words(report, status, messages.get(report.id, []), desk_key, names)
+        reports=[_words(report, status, messages.get(report.id, []), desk_key, names,
+                        deliveries)
                  for report, status, _opened_on in reports],
         notes=[NoteView(n.id, names.get(n.author_id), n.created_at,
                         open_text(n.body_sealed, desk_key, note_context(case.id, n.id)))
@@ -432,8 +435,9 @@ def _mark_read(session: Session, desk_id: int, read: Mapping[uuid.UUID, int]) ->
 
 
 def _words(report: Report, status: TriageStatus, messages: list[ReportMessage],
-           desk_key: PrivateKey, names: Mapping[int, str]) -> LinkedReport:
-    details, entries = read_words(report, messages, desk_key, names)
+           desk_key: PrivateKey, names: Mapping[int, str],
+           deliveries: Mapping[uuid.UUID, str]) -> LinkedReport:
+    details, entries = read_words(report, messages, desk_key, names, deliveries)
     return LinkedReport(report_id=report.id, received_on=report.received_on,
                         channel=report.channel, language=report.language, status=status,
                         details=details, entries=entries)

@@ -119,6 +119,8 @@ class OutboundMessage(Base):
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Twilio's error code for a text it could not deliver (why, for the desk; no content).
+    error_code: Mapped[str | None] = mapped_column(String(8))
 
 
 class PendingDeletion(Base):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -50,9 +52,61 @@ def record_status(session: Session, *, provider_sid: str, status: str, error_cod
         return
     if error_code == OPTED_OUT_AT_CARRIER:
         outbound.status = OutboundStatus.OPTED_OUT
-    elif status in _DELIVERY:
+    elif status in _DELIVERY and outbound.status not in _SETTLED:
+        # Twilio's callbacks may arrive out of order: "sent" after "delivered" changes nothing.
         outbound.status = _DELIVERY[status]
+        if outbound.status is OutboundStatus.FAILED:
+            outbound.error_code = error_code if error_code.isdigit() else None
     session.flush()
+
+
+_SETTLED = frozenset({OutboundStatus.DELIVERED, OutboundStatus.FAILED,
+                      OutboundStatus.OPTED_OUT})
+
+
+# What the desk is told of a text Twilio could not deliver, by Twilio's error code.
+WHATSAPP_WINDOW_CLOSED = "63016"
+UNDELIVERED_REASONS = {
+    WHATSAPP_WINDOW_CLOSED: "WhatsApp lets us write freely only within 24 hours of the "
+                            "worker's last message; the worker can still read the reply with "
+                            "STATUS and their receipt, or on the follow-up page",
+    "30003": "the phone was off or out of reach",
+    "30004": "the number blocks texts from us",
+    "30005": "the number is unknown or no longer in use",
+    "30006": "the number cannot receive texts (a landline?)",
+    "30007": "the carrier filtered it",
+    "30008": "the carrier did not say why",
+}
+
+
+def delivery_notes(session: Session, report_ids: Collection[uuid.UUID] | Any
+                   ) -> dict[uuid.UUID, str]:
+    """What became of the text of each desk reply of these reports (by message id), in the
+    desk's words; replies not texted (the worker said no, or reads the web page) have none.
+    ``report_ids``: ids, or a statement that selects them."""
+    rows = session.execute(select(OutboundMessage.message_id, OutboundMessage.status,
+                                  OutboundMessage.error_code)
+                           .where(OutboundMessage.report_id.in_(report_ids),
+                                  OutboundMessage.message_id.is_not(None)))
+    return {message_id: delivery_note(status, error_code)
+            for message_id, status, error_code in rows if message_id is not None}
+
+
+def delivery_note(status: OutboundStatus, error_code: str | None) -> str:
+    """The state of a text to the worker in the desk's words."""
+    if status is OutboundStatus.FAILED:
+        reason = UNDELIVERED_REASONS.get(error_code or "")
+        if reason is None and error_code:
+            reason = f"Twilio error {error_code}"
+        return "not delivered" + (f": {reason}" if reason else "")
+    return _NOTES[status]
+
+
+_NOTES = {
+    OutboundStatus.QUEUED: "waiting to be sent", OutboundStatus.SENDING: "being sent",
+    OutboundStatus.SENT: "sent", OutboundStatus.DELIVERED: "delivered",
+    OutboundStatus.OPTED_OUT: "not sent: the worker texted STOP",
+}
 
 
 def count(session: Session, name: str, by: int = 1) -> None:

@@ -21,6 +21,7 @@ from intake.audit.service import record
 from intake.cases.models import CaseReport
 from intake.db import today
 from intake.errors import IntakeError
+from intake.messaging.outbound import delivery_notes
 from intake.reports.models import (
     QUEUE_RANK,
     Author,
@@ -194,6 +195,7 @@ class Entry:
     sent_on: dt.date
     text: str = field(repr=False)
     author_name: str | None
+    delivery: str | None = None  # a desk reply texted to the worker: what became of the text
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,8 @@ def open_report(
     names = dict(session.execute(select(Account.id, Account.display_name).where(
         Account.id.in_({m.author_account_id for m in report.messages
                         if m.author_account_id is not None}))).all())
-    details, entries = read_words(report, report.messages, desk_key, names)
+    details, entries = read_words(report, report.messages, desk_key, names,
+                                  delivery_notes(session, [report.id]))
     _mark_opened(session, triage, seen=max((m.seq for m in report.messages), default=0))
     record(session, "report.open", actor_id=actor_id, desk_id=desk_id,
            object_type="report", object_id=report.id)
@@ -270,9 +273,10 @@ def open_text(blob: bytes, desk_key: PrivateKey, context: bytes) -> str:
 
 def read_words(
     report: Report, messages: Sequence[ReportMessage], desk_key: PrivateKey,
-    names: Mapping[int, str],
+    names: Mapping[int, str], deliveries: Mapping[uuid.UUID, str],
 ) -> tuple[str | None, list[Entry]]:
-    """A report's words and thread opened with the desk key. What does not open (sealed to
+    """A report's words and thread opened with the desk key, with what became of each reply
+    texted to the worker (``deliveries``, by message id). What does not open (sealed to
     another key) is marked, never an error page."""
     details = None
     if report.body_sealed is not None:
@@ -281,7 +285,7 @@ def read_words(
     entries = [
         Entry(m.author, m.sent_on,
               open_text(m.body_sealed, desk_key, message_context(report.id, m.id)),
-              names.get(m.author_account_id or -1))
+              names.get(m.author_account_id or -1), deliveries.get(m.id))
         for m in messages
     ]
     return details, entries

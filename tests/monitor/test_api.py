@@ -470,8 +470,8 @@ def test_the_thread_includes_desk_replies(
     api.call("POST", f"/reports/{report_id}/replies", {"text": "We are on it."})
     response = api.call("GET", f"/reports/{report_id}")
     check_documented(doc, response, "GET", "/reports/{report_id}")
-    assert [(e["author"], e["author_name"], e["text"]) for e in response.get_json()["thread"]] \
-        == [("desk", "Alice", "We are on it.")]
+    assert [(e["author"], e["author_name"], e["text"], e["delivery"])
+            for e in response.get_json()["thread"]] == [("desk", "Alice", "We are on it.", None)]
 
 
 def test_patch_records_triage_decisions(
@@ -535,6 +535,9 @@ def test_reply_is_sealed_to_the_worker_and_sent_by_sms(
         report, worker_key = find_by_receipt(session, receipt, profile=TEST_FAST)
         assert "We are looking into it." in [
             e.text for e in thread_for(session, report, worker_key).entries]
+    shown = api.call("GET", f"/reports/{report_id}")
+    check_documented(doc, shown, "GET", "/reports/{report_id}")
+    assert [e["delivery"] for e in shown.get_json()["thread"]] == ["sent"]
 
 
 def test_reply_with_an_escaped_surrogate_pair_is_one_character(

@@ -4,6 +4,7 @@ worker, end to end through the monitor UI."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import uuid
 from dataclasses import dataclass
@@ -25,10 +26,11 @@ from intake.reports.service import (
     thread_for,
 )
 from intake.retention.service import run
+from intake.settings import Settings
 from tests import factories
 from tests.monitor.conftest import Browser, DeskWorld, submit
 from tests.races import at_once, while_retention_deletes
-from tests.sms.conftest import run_jobs
+from tests.sms.conftest import Phone, run_jobs
 from tests.twilio_fake import TwilioFake
 
 ROW = re.compile(r'/reports/([0-9a-f-]{36})"')
@@ -258,6 +260,42 @@ def test_reply_preview_shows_segments_and_send_reaches_followup_and_sms(
         texts = [e.text for e in thread_for(session, report, worker_key).entries]
         assert "We are looking into it." in texts
         assert session.scalar(select(OutboundMessage.report_id)) == report.id
+
+
+def test_the_desk_sees_what_became_of_each_text_to_the_worker(
+    app: Flask, browser: Browser, desks: DeskWorld, db: Database, twilio: TwilioFake,
+    settings: Settings,
+) -> None:
+    """Twilio's delivery callbacks, in the desk's words, on the report and the case page:
+    a desk that knows a text did not arrive can try another way."""
+    with db.transaction() as session:
+        factories.sms_number(session, "+60326000100", country="MY", language="en")
+    report_id, _ = submit(db, desks.factory_a, "no pay for 2 months", number="+60123456789")
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    for text in ("First", "Second", "Third"):
+        browser.get(path)
+        assert browser.post(path + "/reply", {"text": text, "action": "send"}).status_code == 303
+    run_jobs(app)
+    first, second, _third = (message["sid"] for message in twilio.messages)
+    twilio_says = Phone(app.test_client(), settings)
+    for sid, state, code in [(first, "delivered", ""), (first, "sent", ""),  # late, out of order
+                             (second, "undelivered", "63016")]:
+        answer = twilio_says.post({"MessageSid": sid, "MessageStatus": state, "ErrorCode": code},
+                                  path="/twilio/sms/status")
+        assert answer.status_code == 204
+    expected = ["delivered", "not delivered: WhatsApp lets us write freely only within 24 "
+                "hours of the worker's last message; the worker can still read the reply "
+                "with STATUS and their receipt, or on the follow-up page", "sent"]
+    page = browser.get(path).get_data(as_text=True)
+    assert [html.unescape(m) for m in re.findall(r"texted: ([^<]*)</span>", page)] == expected
+    with db.transaction() as session:
+        case = factories.case_asking_verdict(session, desk_id=desks.a.desk.id,
+                                             facility_id=desks.factory_a.id,
+                                             report_id=uuid.UUID(report_id))
+    case_page = browser.get(f"/monitor/d/{desks.a.desk.id}/cases/{case.id}")
+    assert [html.unescape(m) for m in re.findall(
+        r"texted: ([^<]*)</span>", case_page.get_data(as_text=True))] == expected
 
 
 def test_snippet_fills_the_reply_in_the_workers_language(
