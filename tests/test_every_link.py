@@ -22,10 +22,12 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from channels.web.zawgyi import PATH_CODE as ZAWGYI_PATH
 from intake.accounts.models import Account, Desk
 from intake.accounts.service import add_active_member
 from intake.db import Database
 from intake.i18n import TRANSLATIONS
+from intake.reports.burmese import zawgyi_spelling
 from intake.settings import Settings
 from tests.monitor.conftest import Browser
 from tests.test_authz import (
@@ -96,6 +98,8 @@ def site_name(path: str, portal: str, page_language: str) -> str:
     or the name of the signed-in person's portal."""
     if path.startswith(("/monitor/", "/buyer/")):
         return portal
+    if path.startswith(f"/{ZAWGYI_PATH}/"):  # the Burmese pages for phones that show Zawgyi
+        return zawgyi_spelling(worker_site_name("my"))
     return worker_site_name(page_language.replace("-", "_"))
 
 
