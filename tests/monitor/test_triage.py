@@ -298,6 +298,23 @@ def test_the_desk_sees_what_became_of_each_text_to_the_worker(
         r"texted: ([^<]*)</span>", case_page.get_data(as_text=True))] == expected
 
 
+@pytest.mark.parametrize(("channel", "way"), [(Channel.SMS, "by SMS"),
+                                           (Channel.WHATSAPP, "on WhatsApp")])
+def test_the_report_page_says_how_the_reply_reaches_the_worker(
+    browser: Browser, desks: DeskWorld, db: Database, channel: Channel, way: str
+) -> None:
+    report_id, _ = submit(db, desks.factory_a, "no pay", channel=channel, number="+60123456789")
+    browser.login(desks.alice)
+    path = f"/monitor/d/{desks.a.desk.id}/reports/{report_id}"
+    page = browser.get(path).get_data(as_text=True)
+    assert f"the worker agreed to replies {way}" in page
+    assert f"sent {way}: what the worker writes back" in page
+    whatsapp = channel is Channel.WHATSAPP
+    assert ("only within 24 hours of the worker's last message" in page) is whatsapp
+    preview = browser.post(path + "/reply", {"text": "We got it.", "action": "preview"})
+    assert ("SMS segment" in preview.get_data(as_text=True)) is not whatsapp  # no such cost
+
+
 def test_snippet_fills_the_reply_in_the_workers_language(
     browser: Browser, desks: DeskWorld, db: Database
 ) -> None:
