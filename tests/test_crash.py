@@ -466,7 +466,7 @@ def words_by_report(database: Database, desk: factories.DeskWithKey) -> dict[uui
     with database.transaction() as session:
         texts = {}
         for report in session.scalars(select(Report)):
-            details, entries = read_words(report, report.messages, desk.key, {})
+            details, entries = read_words(report, report.messages, desk.key, {}, {})
             texts[report.id] = "\n".join([details or "", *(entry.text for entry in entries)])
         return texts
 
