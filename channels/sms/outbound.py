@@ -182,7 +182,8 @@ def _claim(outbound_id: uuid.UUID) -> _Text | None:
             body = question_text(session, report)
         outbound.status = OutboundStatus.SENDING
         outbound.attempts += 1
-        return _Text(outbound.id, report.id, number, _our_number(session, report),
+        return _Text(outbound.id, report.id, number,
+                     _our_number(session, report, wrote_to=contact.wrote_to),
                      spelled_for(body, zawgyi=contact.zawgyi), sender_tag(settings.pepper, number),
                      report.language, contact.zawgyi, contact.whatsapp, asks_verdict,
                      outbound.created_at,
@@ -225,8 +226,12 @@ def _found_at_twilio(session: Session, client: Client, text: _Text) -> str | Non
     return next((sid for sid in candidates if sid not in taken), None)
 
 
-def _our_number(session: Session, report: Report) -> str:
-    """The inbound number of the report's country, else the first one we operate."""
+def _our_number(session: Session, report: Report, *, wrote_to: str | None = None) -> str:
+    """The number the worker wrote to, while we still operate it (their phone keeps our
+    texts in one thread, and a WhatsApp text must come from a WhatsApp number); else the
+    inbound number of the report's country, else the first one we operate."""
+    if wrote_to is not None and session.get(SmsNumber, wrote_to) is not None:
+        return wrote_to
     country = None
     if report.facility_id is not None:
         facility = session.get(Facility, report.facility_id)

@@ -787,7 +787,8 @@ def _consent(turn: Turn, body: str) -> None:
         return
     if body == "1":
         attach_contact(turn.session, report, turn.inbound.sender, now=turn.now,
-                       zawgyi=turn.conversation.zawgyi, whatsapp=turn.conversation.whatsapp)
+                       zawgyi=turn.conversation.zawgyi, whatsapp=turn.conversation.whatsapp,
+                       wrote_to=turn.inbound.to)
     receipt = issue_receipt(turn.session, report, profile=turn.profile)
     turn.conversation.step = "finished"
     turn.say(str(prompts.RECEIPT) % {"receipt": format_receipt(receipt)})

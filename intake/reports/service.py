@@ -193,19 +193,20 @@ def open_report(
 
 def attach_contact(session: Session, report: Report, number: str, *,
                    now: dt.datetime | None = None, zawgyi: bool = False,
-                   whatsapp: bool = False) -> None:
+                   whatsapp: bool = False, wrote_to: str | None = None) -> None:
     """Keep the worker's number sealed to the courier key: only the SMS sender can read it.
 
     The moment it was kept is sealed with it (``Contact.kept_at``): the courier alone reads
     it, so the report shows nothing finer than its day in the clear (DESIGN 2). So are
-    ``zawgyi`` (the phone types Burmese in Zawgyi, and texts to it are spelled that way) and
-    ``whatsapp`` (the worker wrote on WhatsApp, and is answered there)."""
+    ``zawgyi`` (the phone types Burmese in Zawgyi, and texts to it are spelled that way),
+    ``whatsapp`` (the worker wrote on WhatsApp, and is answered there) and ``wrote_to`` (our
+    number the worker wrote to, which answers them)."""
     courier = courier_public_key(session)
     if courier is None:
         raise NoDeskAvailable("no courier key is configured, so no number can be kept")
     kept_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat()
     fields = [number, kept_at, *([_ZAWGYI] if zawgyi else []),
-              *([_WHATSAPP] if whatsapp else [])]
+              *([_WHATSAPP] if whatsapp else []), *([_WROTE_TO + wrote_to] if wrote_to else [])]
     report.contact_sealed = seal(_FIELDS.join(fields).encode("ascii"), [courier],
                                  context=contact_context(report.id))
     report.contact_consent = True
@@ -215,6 +216,7 @@ def attach_contact(session: Session, report: Report, number: str, *,
 _FIELDS = "\n"  # never in a number (E.164, or "whatsapp:" and E.164)
 _ZAWGYI = "zawgyi"
 _WHATSAPP = "whatsapp"
+_WROTE_TO = "to:"
 
 
 @dataclass(frozen=True)
@@ -223,18 +225,22 @@ class Contact:
     kept_at: dt.datetime | None  # None: sealed before the moment was kept with it
     zawgyi: bool = False  # the phone types Burmese in Zawgyi
     whatsapp: bool = False  # the worker wrote on WhatsApp: texts go there
+    wrote_to: str | None = None  # our number the worker wrote to (None: the web form)
 
 
 def open_contact(report: Report, courier: PrivateKey) -> Contact:
     """The report's sealed number (there must be one), when it was kept, how the phone
-    spells Burmese and whether it is on WhatsApp (numbers sealed before these were kept with
-    them have none of them)."""
+    spells Burmese, whether it is on WhatsApp and which of our numbers it wrote to (numbers
+    sealed before these were kept with them have none of them)."""
     plain = open_sealed(report.contact_sealed or b"", courier,
                         context=contact_context(report.id)).decode("ascii")
     number, *rest = plain.split(_FIELDS)
     kept_at = rest[0] if rest else ""
+    flags = rest[1:]
+    wrote_to = next((f.removeprefix(_WROTE_TO) for f in flags if f.startswith(_WROTE_TO)),
+                    None)
     return Contact(number, dt.datetime.fromisoformat(kept_at) if kept_at else None,
-                   zawgyi=_ZAWGYI in rest[1:], whatsapp=_WHATSAPP in rest[1:])
+                   zawgyi=_ZAWGYI in flags, whatsapp=_WHATSAPP in flags, wrote_to=wrote_to)
 
 
 def issue_receipt(session: Session, report: Report, *, profile: Argon2Profile) -> str:

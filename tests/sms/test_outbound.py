@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from intake.accounts.models import SmsNumber
 from intake.db import Database
 from intake.messaging import prompts
 from intake.messaging.models import (
@@ -19,7 +20,7 @@ from intake.messaging.models import (
 from intake.messaging.outbound import counter, queue_text
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
-from tests.sms.conftest import Phone, SmsWorld, run_jobs, say
+from tests.sms.conftest import MX_NUMBER, MY_NUMBER, Phone, SmsWorld, run_jobs, say
 from tests.twilio_fake import TwilioFake
 
 WORDS = "CANARY-WORDS the line leader hit Ana"
@@ -76,6 +77,24 @@ def test_reply_is_texted_to_a_worker_who_said_yes(phone: Phone, sms_world: SmsWo
     assert phone.text("Thank you") == [say(sms_app, prompts.ANSWER_ADDED, "en")]
     with database(sms_app).transaction() as session:
         assert session.scalars(select(Conversation.whatsapp)).one() is whatsapp
+
+
+def test_the_reply_comes_from_the_number_the_worker_wrote_to(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """A worker who texted our Mexican number about a Malaysian workplace is answered from
+    the number they wrote to (one thread on their phone), while we still operate it."""
+    phone.to = MX_NUMBER
+    report_by_sms(phone, consent=True)
+    reply_and_queue(sms_app, "Recibimos su mensaje.")
+    run_jobs(sms_app)
+    with database(sms_app).transaction() as session:
+        session.execute(delete(SmsNumber).where(SmsNumber.number == MX_NUMBER))
+    reply_and_queue(sms_app, "Hablamos con la fabrica.")
+    run_jobs(sms_app)
+    assert [(call.form["From"], call.form["Body"]) for call in twilio.created()] == [
+        (MX_NUMBER, "Recibimos su mensaje."),
+        (MY_NUMBER, "Hablamos con la fabrica."),  # no longer ours: the workplace country's
+    ]
 
 
 def test_no_text_to_a_worker_who_said_no(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
