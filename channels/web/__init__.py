@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(web)
     app.add_template_filter(format_list_for_locale, "format_list")
     dateformat = app.jinja_env.filters["dateformat"]  # Flask-Babel's: the date's words too
-    app.add_template_filter(lambda value, *args: shown(dateformat(value, *args)), "dateformat")
+    app.add_template_filter(
+        lambda value, *args, **kwargs: shown(dateformat(value, *args, **kwargs)), "dateformat")
     register_worker_headers(app)
     register_error_pages(app)
