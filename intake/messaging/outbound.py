@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from intake.messaging.models import Counter, OutboundMessage, OutboundStatus
@@ -79,7 +79,7 @@ UNDELIVERED_REASONS = {
 }
 
 
-def delivery_notes(session: Session, report_ids: Collection[uuid.UUID] | Any
+def delivery_notes(session: Session, report_ids: Collection[uuid.UUID] | Select[Any]
                    ) -> dict[uuid.UUID, str]:
     """What became of the text of each desk reply of these reports (by message id), in the
     desk's words; replies not texted (the worker said no, or reads the web page) have none.

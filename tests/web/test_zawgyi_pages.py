@@ -72,7 +72,7 @@ def test_every_burmese_word_of_the_page_is_spelled_in_zawgyi(worker: Worker) -> 
 
 
 def test_a_report_from_a_zawgyi_page_keeps_the_words_as_typed(
-        worker: Worker, world: World, db: Database, settings: Settings) -> None:
+        worker: Worker, world: World, db: Database) -> None:
     worker.lang = "my-zawgyi"
     worker.get("/my-zawgyi/report")
     state = {"facility": str(world.penang.id), "category": ["wages", "forced_labour"]}
