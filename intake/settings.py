@@ -65,6 +65,16 @@ class Settings:
     retired_peppers: tuple[bytes, ...] = field(default=(), repr=False)
     # A sealed number is deleted after this many days without a message on its report.
     contact_retention_days: int = 180
+    # WhatsApp lets a business write freely only within 24 hours of the worker's last
+    # message; after that only a template Meta approved. Language code -> the Content SID
+    # (HX...) of our notice "there is news about your report; reply to read it"
+    # (ops/whatsapp.md). Empty: a reply that missed the window stays undelivered.
+    whatsapp_templates: tuple[tuple[str, str], ...] = ()
+
+    def whatsapp_template(self, language: str) -> str | None:
+        """The notice's Content SID in ``language``, else in English, else None."""
+        templates = dict(self.whatsapp_templates)
+        return templates.get(language) or templates.get("en")
 
     @property
     def embedded(self) -> bool:
@@ -108,6 +118,8 @@ class Settings:
             onion_url=validate_onion_url(env.get("INTAKE_ONION_URL") or None),
             retired_peppers=_retired_peppers(env, instance),
             contact_retention_days=_positive_days(env, "INTAKE_CONTACT_RETENTION_DAYS", 180),
+            whatsapp_templates=parse_whatsapp_templates(
+                env.get("INTAKE_WHATSAPP_TEMPLATES") or ""),
         )
 
 
@@ -318,6 +330,26 @@ def _positive_days(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdecimal() or not 1 <= int(raw) <= 36500:  # isdigit() allows "²"
         raise ConfigError(f"{name} must be a whole number of days between 1 and 36500")
     return int(raw)
+
+
+_CONTENT_SID = re.compile(r"HX[0-9a-f]{32}")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Za-z]{2,4})?")
+
+
+def parse_whatsapp_templates(raw: str) -> tuple[tuple[str, str], ...]:
+    """``en=HX...,ms=HX...`` -> ``(("en", "HX..."), ("ms", "HX..."))``
+    (INTAKE_WHATSAPP_TEMPLATES); a malformed or repeated pair is a ConfigError."""
+    templates: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        language, _, sid = (item.strip() for item in pair.partition("="))
+        if not _LANGUAGE_CODE.fullmatch(language) or not _CONTENT_SID.fullmatch(sid):
+            raise ConfigError(
+                "INTAKE_WHATSAPP_TEMPLATES must read like en=HX0123...,ms=HX4567... "
+                "(a language code, '=', and a Content SID of HX and 32 hex digits, per pair)")
+        if language in templates:
+            raise ConfigError(f"INTAKE_WHATSAPP_TEMPLATES names {language!r} twice")
+        templates[language] = sid
+    return tuple(templates.items())
 
 
 def _local_twilio_token(instance: Path, *, embedded: bool) -> str | None:

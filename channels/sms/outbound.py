@@ -22,11 +22,11 @@ from crypto.pseudonyms import sender_tag
 from intake.accounts.models import SmsNumber
 from intake.cases.models import Case, CaseReport
 from intake.errors import ConfigError
-from intake.ext import database_of, settings_of
+from intake.ext import database_of, jobs_of, settings_of
 from intake.jobs import coalesced_started
-from intake.messaging.conversation import await_answer, await_verdict
-from intake.messaging.models import OutboundMessage, OutboundStatus, PendingDeletion
-from intake.messaging.outbound import OPTED_OUT_AT_CARRIER, SEND_TEXT_JOB, count
+from intake.messaging.conversation import await_answer, await_verdict, await_window
+from intake.messaging.models import OWED, OutboundMessage, OutboundStatus, PendingDeletion
+from intake.messaging.outbound import NUDGE_JOB, OPTED_OUT_AT_CARRIER, SEND_TEXT_JOB, count
 from intake.remedy.models import WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND, question_text
 from intake.reports.burmese import spelled_for
@@ -205,6 +205,84 @@ def _verdict_wanted(session: Session, report_id: uuid.UUID) -> bool:
         WorkerVerdict.case_id == asking, WorkerVerdict.report_id == report_id).limit(1)) is None
 
 
+NUDGE_CLAIM = "claim-"  # + hex: a job is sending the notice (``OutboundMessage.nudge_sid``)
+
+
+def nudge_held(outbound_id: str) -> None:
+    """WhatsApp refused a text because the worker last wrote more than 24 hours ago: send
+    them the approved notice (a template, the only text WhatsApp lets through then) and make
+    their next message release the held texts (the conversation's window step).
+
+    One notice per text at most, as with the texts themselves: the claim is committed before
+    Twilio is called, and a job that finds a claim stops. A worker who is writing to us right
+    now (a new report under way) needs no notice: the text is queued again, and the claim
+    spent, so a second refusal fails it for good instead of going round again.
+    """
+    settings = settings_of()
+    claim = NUDGE_CLAIM + uuid.uuid4().hex
+    with database_of().transaction() as session:
+        outbound = session.get(OutboundMessage, uuid.UUID(outbound_id), with_for_update=True)
+        if outbound is None or outbound.status is not OutboundStatus.HELD \
+                or outbound.nudge_sid is not None:
+            return
+        report = session.get(Report, outbound.report_id)
+        template = settings.whatsapp_template(report.language) if report else None
+        if report is None or report.contact_sealed is None or template is None:
+            outbound.status = OutboundStatus.FAILED  # its error code still says why
+            return
+        contact = open_contact(report, _courier())
+        if not contact.whatsapp:
+            outbound.status = OutboundStatus.FAILED
+            return
+        if opted_out(session, contact.number, pepper=settings.pepper,
+                     retired=settings.retired_peppers):
+            outbound.status = OutboundStatus.OPTED_OUT
+            return
+        sender = _our_number(session, report, wrote_to=contact.wrote_to)
+        outbound.nudge_sid = claim
+        waiting = await_window(session, tag=sender_tag(settings.pepper, contact.number),
+                               report_id=report.id, inbound_number=sender,
+                               language=report.language, now=dt.datetime.now(dt.UTC),
+                               zawgyi=contact.zawgyi)
+        if not waiting:
+            outbound.status = OutboundStatus.QUEUED
+        number = contact.number
+    if not waiting:
+        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=outbound_id)
+        return
+    _send_notice(outbound_id, claim, to=f"whatsapp:{number}", from_=f"whatsapp:{sender}",
+                 template=template)
+
+
+def _send_notice(outbound_id: str, claim: str, *, to: str, from_: str, template: str) -> None:
+    """Call Twilio for the notice claimed as ``claim``; record its sid. Twilio's refusal
+    (an answer, so nothing was sent) gives the claim back and raises: the job is retried."""
+    try:
+        sid = twilio_client().messages.create(
+            to=to, from_=from_, content_sid=template,
+            status_callback=settings_of().public_url + "/twilio/sms/status").sid
+    except TwilioRestException as error:
+        opted_out_at_carrier = str(error.code) == OPTED_OUT_AT_CARRIER
+        with database_of().transaction() as session:
+            outbound = session.get(OutboundMessage, uuid.UUID(outbound_id), with_for_update=True)
+            if outbound is not None and outbound.nudge_sid == claim:
+                if opted_out_at_carrier:
+                    outbound.status = OutboundStatus.OPTED_OUT
+                else:
+                    outbound.nudge_sid = None
+        if opted_out_at_carrier:
+            return
+        raise RuntimeError(f"Twilio refused the notice (status {error.status})") from None
+    except (TwilioException, OSError):  # sent or not, we cannot tell: never a second one
+        _not_sent("notice_unconfirmed")
+        raise RuntimeError("Twilio did not answer about the notice") from None
+    with database_of().transaction() as session:
+        outbound = session.get(OutboundMessage, uuid.UUID(outbound_id), with_for_update=True)
+        if outbound is not None and outbound.nudge_sid == claim:
+            outbound.nudge_sid = sid
+    log.info("notice sent", extra={"job": NUDGE_JOB, "event": "held_text"})
+
+
 RECENT_AT_TWILIO = 50  # texts to one number looked through when an attempt is resumed
 
 
@@ -307,5 +385,5 @@ def forget_number(tag: str, stopped_at: str | None = None) -> None:
             report.contact_consent = False
             for outbound in session.scalars(select(OutboundMessage).where(
                     OutboundMessage.report_id == report.id,
-                    OutboundMessage.status == OutboundStatus.QUEUED)):
+                    OutboundMessage.status.in_(OWED))):
                 outbound.status = OutboundStatus.OPTED_OUT

@@ -21,7 +21,7 @@ from intake.kdf import argon2_profile
 from intake.limits import allowed
 from intake.messaging.conversation import Inbound, fixed_replies
 from intake.messaging.inbound import receive, replay
-from intake.messaging.outbound import record_status
+from intake.messaging.outbound import NUDGE_JOB, SEND_TEXT_JOB, record_status
 from intake.rotation.optouts import carry_over
 
 sms = Blueprint("sms", __name__)
@@ -109,7 +109,7 @@ def inbound() -> ResponseReturnValue:
     if settings.retired_peppers:
         _carry_over_opt_out(sender[0])
     message = Inbound(sender=sender[0], to=to[0], body=form["Body"], whatsapp=sender[1],
-                      media_count=media)
+                      media_count=media, button=bool(form.get("ButtonPayload")))
     now = dt.datetime.now(dt.UTC)
     received = receive(database_of(), message_sid=form["MessageSid"], inbound=message,
                        pepper=settings.pepper, profile=argon2_profile(settings), tag=tag,
@@ -122,6 +122,8 @@ def inbound() -> ResponseReturnValue:
     if received.forget_sender:
         jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender,
                      stopped_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    for outbound_id in received.release:
+        jobs.enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
     jobs.enqueue_coalesced("channels.sms.outbound.sweep_deletions")
     return twiml(received.replies)
 
@@ -148,6 +150,9 @@ def status() -> ResponseReturnValue:
         return Response("missing field", status=400, mimetype="text/plain")
     error_code = request.form.get("ErrorCode", "")[:8]
     with database_of().transaction() as session:
-        record_status(session, provider_sid=sid, status=state, error_code=error_code,
-                      now=dt.datetime.now(dt.UTC))
+        nudge = record_status(session, provider_sid=sid, status=state, error_code=error_code,
+                              now=dt.datetime.now(dt.UTC),
+                              can_nudge=bool(settings_of().whatsapp_templates))
+    if nudge is not None:
+        jobs_of().enqueue(NUDGE_JOB, outbound_id=str(nudge))
     return Response("", status=204)

@@ -42,6 +42,7 @@ from intake.db import Database, first_row, table_of
 from intake.i18n import DEFAULT, LANGUAGES, language_label
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
+from intake.messaging.outbound import release_held
 from intake.messaging.segments import count_segments
 from intake.remedy.models import Verdict
 from intake.remedy.verdicts import question_text
@@ -84,7 +85,8 @@ WORKPLACE, CONFIRM, CATEGORY, DETAILS, CONSENT, LANGUAGE, LANGUAGE_2, VERDICT, A
     "workplace", "confirm", "category", "details", "consent", "language", "language2",
     "verdict", "answer",
 )
-_WAITING = (VERDICT, ANSWER)  # steps that wait for the answer to a text we sent
+WINDOW = "window"  # WhatsApp's notice was sent: the next message releases the held texts
+_WAITING = (VERDICT, ANSWER, WINDOW)  # steps that wait for the answer to a text we sent
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class Inbound:
     body: str = field(repr=False)
     whatsapp: bool = False
     media_count: int = 0
+    button: bool = False  # a tap on a WhatsApp template's button (Twilio's ButtonPayload)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class Outcome:
     replies: list[str] = field(default_factory=list, repr=False)
     language: str = DEFAULT
     forget_sender: str | None = None  # a sender_tag whose sealed numbers must be forgotten
+    # Held texts queued again (the window is open): the caller enqueues their sending.
+    release: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass(slots=True)
@@ -142,6 +147,7 @@ class Turn:
     now: dt.datetime
     replies: list[str] = field(default_factory=list)
     forget: bool = False
+    release: list[uuid.UUID] = field(default_factory=list)
     opened: Session | None = None
 
     @property
@@ -248,7 +254,8 @@ def outcome_of(turn: Turn, *, silent: bool) -> Outcome:
     return Outcome(replies=[] if silent else [spelled_for(r, zawgyi=zawgyi)
                                               for r in turn.replies if r],
                    language=turn.conversation.language,
-                   forget_sender=turn.tag if turn.forget else None)
+                   forget_sender=turn.tag if turn.forget else None,
+                   release=tuple(turn.release))
 
 
 _NUMBERS: dict[str, tuple[str | None, dt.datetime]] = {}
@@ -448,12 +455,27 @@ def await_answer(session: Session, *, tag: str, report_id: uuid.UUID, inbound_nu
                   whatsapp=whatsapp)
 
 
+def await_window(session: Session, *, tag: str, report_id: uuid.UUID, inbound_number: str,
+                 language: str, now: dt.datetime, zawgyi: bool = False) -> bool:
+    """After WhatsApp's notice (sent because WhatsApp refused a held text of this report):
+    the sender's next message releases the report's held texts (``_window``). Called by the
+    job that sends the notice. A conversation in the middle of a new report is left alone
+    (False): that worker is writing to us now, so the window is open already."""
+    return _await(session, WINDOW, tag=tag, report_id=report_id,
+                  inbound_number=inbound_number, language=language, now=now, zawgyi=zawgyi,
+                  whatsapp=True)
+
+
 def _await(session: Session, step: str, *, tag: str, report_id: uuid.UUID,
            inbound_number: str, language: str, now: dt.datetime, zawgyi: bool,
            whatsapp: bool) -> bool:
     conversation = session.get(Conversation, tag, with_for_update=True)
-    # A verdict question outranks a desk's text: its answer is asked for once.
-    replaceable = ("finished", step, ANSWER)
+    # A verdict question outranks a desk's text: its answer is asked for once. Not WhatsApp's
+    # notice: a verdict question sent outside the window is held too, and the answer to the
+    # notice releases it with the rest.
+    replaceable: tuple[str, ...] = ("finished", step, ANSWER)
+    if step == WINDOW:
+        replaceable += (VERDICT,)
     if conversation is not None and conversation.step not in replaceable \
             and not _expired(conversation, now):
         return False
@@ -759,6 +781,17 @@ def _answer(turn: Turn, body: str) -> None:
     turn.say(str(prompts.ANSWER_ADDED))
 
 
+def _window(turn: Turn, body: str) -> None:
+    """The first message after WhatsApp's notice: the worker's window is open again, so the
+    report's held texts go out now. Words they typed are kept like any answer to the desk; a
+    tap on the notice's button is no words of theirs."""
+    if turn.conversation.report_id is not None:
+        turn.release.extend(release_held(turn.session, turn.conversation.report_id))
+    turn.conversation.step = ANSWER
+    if not turn.inbound.button:
+        _answer(turn, body)
+
+
 def _report_gone(turn: Turn, *, verdict: bool = False) -> None:
     """Retention deleted the report (its time was up; it left the conversation pointing at
     no report): the words or the verdict were not kept, the worker is told so, and the next
@@ -951,6 +984,6 @@ _KEYWORD_ACTIONS: dict[str, Callable[[Turn, str], None]] = {
 _STEPS: dict[str, Callable[[Turn, str], None]] = {
     "new": _start, WORKPLACE: _workplace, CONFIRM: _confirm, CATEGORY: _category,
     DETAILS: _details, CONSENT: _consent, LANGUAGE: _language, LANGUAGE_2: _language,
-    VERDICT: _verdict, ANSWER: _answer,
+    VERDICT: _verdict, ANSWER: _answer, WINDOW: _window,
 }
 

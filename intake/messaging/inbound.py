@@ -56,6 +56,7 @@ _DELETIONS = table_of(PendingDeletion)
 class Received:
     replies: list[str] = field(repr=False)
     forget_sender: str | None = None
+    release: tuple[uuid.UUID, ...] = ()  # held texts to send again, once committed
 
 
 def receive(
@@ -112,7 +113,8 @@ def _receive(database: Database, *, message_sid: str, inbound: Inbound, tag: str
         finally:
             if turn.opened is not None:
                 turn.opened.close()
-    return Received(replies=outcome.replies, forget_sender=outcome.forget_sender)
+    return Received(replies=outcome.replies, forget_sender=outcome.forget_sender,
+                    release=outcome.release)
 
 
 def _held(database: Database, loaded: Loaded) -> Session:
@@ -133,7 +135,8 @@ def _receive_locked(database: Database, *, message_sid: str, inbound: Inbound, p
     with database.transaction() as session:
         outcome = handle(session, inbound, pepper=pepper, profile=profile, now=now)
         _record(session, _records(message_sid, outcome.replies, pepper, now))
-    return Received(replies=outcome.replies, forget_sender=outcome.forget_sender)
+    return Received(replies=outcome.replies, forget_sender=outcome.forget_sender,
+                    release=outcome.release)
 
 
 def _record(session: Session, records: list[Companion]) -> None:

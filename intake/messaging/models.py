@@ -98,6 +98,13 @@ class OutboundStatus(enum.StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     OPTED_OUT = "opted_out"
+    # WhatsApp refused it: its 24-hour window had closed. We sent the approved notice
+    # (``nudge_sid``); the text goes out again when the worker answers it.
+    HELD = "held"
+
+
+# Texts still owed: when the number goes (STOP, retention), these will never be sent.
+OWED = (OutboundStatus.QUEUED, OutboundStatus.HELD)
 
 
 class OutboundMessage(Base):
@@ -121,6 +128,9 @@ class OutboundMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Twilio's error code for a text it could not deliver (why, for the desk; no content).
     error_code: Mapped[str | None] = mapped_column(String(8))
+    # The approved WhatsApp notice sent for a HELD text: Twilio's sid of it, or the claim of
+    # the job sending it (``NUDGE_CLAIM`` + hex) until Twilio answers. Set once, never again.
+    nudge_sid: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
 
 class PendingDeletion(Base):

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from intake.messaging.models import Counter, OutboundMessage, OutboundStatus
@@ -22,6 +22,8 @@ OPTED_OUT_AT_CARRIER = "21610"
 # The job that sends one owed text (in ``channels.sms``; named, not imported: intake may
 # not import channels).
 SEND_TEXT_JOB = "channels.sms.outbound.send_outbound"
+# The job that sends WhatsApp's approved notice for a held text (``record_status``).
+NUDGE_JOB = "channels.sms.outbound.nudge_held"
 _DELIVERY = {
     "queued": OutboundStatus.SENT, "accepted": OutboundStatus.SENT,
     "sending": OutboundStatus.SENT, "sent": OutboundStatus.SENT,
@@ -43,25 +45,52 @@ def queue_text(session: Session, report: Report, message: ReportMessage, *,
 
 
 def record_status(session: Session, *, provider_sid: str, status: str, error_code: str,
-                  now: dt.datetime) -> None:
-    """Record Twilio's delivery state for one of our texts (unknown sids are ignored)."""
-    outbound = session.scalar(
-        select(OutboundMessage).where(OutboundMessage.provider_sid == provider_sid)
-    )
+                  now: dt.datetime, can_nudge: bool = False) -> uuid.UUID | None:
+    """Record Twilio's delivery state for one of our texts (unknown sids are ignored).
+
+    Returns the id of a text to send WhatsApp's notice for (``NUDGE_JOB``): WhatsApp refused
+    it because its 24-hour window had closed, the install has an approved notice
+    (``can_nudge``) and none was sent for this text before. The text is then HELD. A
+    callback about the notice itself matters only if the notice failed: the text fails with
+    the notice's error code."""
+    outbound = session.scalar(select(OutboundMessage).where(or_(
+        OutboundMessage.provider_sid == provider_sid, OutboundMessage.nudge_sid == provider_sid)))
     if outbound is None:
-        return
-    if error_code == OPTED_OUT_AT_CARRIER:
+        return None
+    nudge = None
+    if outbound.nudge_sid == provider_sid:
+        if _DELIVERY.get(status) is OutboundStatus.FAILED and \
+                outbound.status is OutboundStatus.HELD:
+            outbound.status = OutboundStatus.FAILED
+            outbound.error_code = error_code if error_code.isdigit() else None
+    elif error_code == OPTED_OUT_AT_CARRIER:
         outbound.status = OutboundStatus.OPTED_OUT
     elif status in _DELIVERY and outbound.status not in _SETTLED:
         # Twilio's callbacks may arrive out of order: "sent" after "delivered" changes nothing.
         outbound.status = _DELIVERY[status]
         if outbound.status is OutboundStatus.FAILED:
             outbound.error_code = error_code if error_code.isdigit() else None
+            if error_code == WHATSAPP_WINDOW_CLOSED and can_nudge and outbound.nudge_sid is None:
+                outbound.status = OutboundStatus.HELD
+                nudge = outbound.id
     session.flush()
+    return nudge
+
+
+def release_held(session: Session, report_id: uuid.UUID) -> list[uuid.UUID]:
+    """The worker wrote again on WhatsApp, so its window is open: the report's held texts are
+    queued again (the caller enqueues ``SEND_TEXT_JOB`` for each id once it commits)."""
+    held = list(session.scalars(select(OutboundMessage).where(
+        OutboundMessage.report_id == report_id,
+        OutboundMessage.status == OutboundStatus.HELD).with_for_update()))
+    for outbound in held:
+        outbound.status = OutboundStatus.QUEUED
+    session.flush()
+    return [outbound.id for outbound in held]
 
 
 _SETTLED = frozenset({OutboundStatus.DELIVERED, OutboundStatus.FAILED,
-                      OutboundStatus.OPTED_OUT})
+                      OutboundStatus.OPTED_OUT, OutboundStatus.HELD})
 
 
 # What the desk is told of a text Twilio could not deliver, by Twilio's error code.
@@ -106,6 +135,9 @@ _NOTES = {
     OutboundStatus.QUEUED: "waiting to be sent", OutboundStatus.SENDING: "being sent",
     OutboundStatus.SENT: "sent", OutboundStatus.DELIVERED: "delivered",
     OutboundStatus.OPTED_OUT: "not sent: the worker texted STOP",
+    OutboundStatus.HELD: "held: WhatsApp lets us write freely only within 24 hours of the "
+                         "worker's last message, so we sent WhatsApp's approved notice; the "
+                         "reply goes out when the worker answers it",
 }
 
 

@@ -37,7 +37,7 @@ from intake.db import Database
 from intake.errors import IntakeError
 from intake.ext import database_of, settings_of
 from intake.jobs import coalesced_started
-from intake.messaging.models import Conversation, OutboundMessage, OutboundStatus
+from intake.messaging.models import OWED, Conversation, OutboundMessage, OutboundStatus
 from intake.remedy.models import WorkerVerdict
 from intake.reports.models import Channel, Report, ReportDesk, ReportMessage
 from intake.retention.models import ReportTally
@@ -115,7 +115,7 @@ def forget_numbers(session: Session, *, today: dt.date, contact_days: int,
     session.execute(update(Report).where(Report.id.in_(ids))
                     .values(contact_sealed=None, contact_consent=False))
     session.execute(update(OutboundMessage).where(
-        OutboundMessage.report_id.in_(ids), OutboundMessage.status == OutboundStatus.QUEUED)
+        OutboundMessage.report_id.in_(ids), OutboundMessage.status.in_(OWED))
         .values(status=OutboundStatus.FAILED))
     for report_id, desk_id in _desks_of(session, ids):
         record(session, "retention.number_deleted", actor_id=None, desk_id=desk_id,

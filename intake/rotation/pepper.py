@@ -28,7 +28,7 @@ from crypto.pseudonyms import sender_tag
 from intake.audit.service import record
 from intake.errors import IntakeError
 from intake.install import courier_public_key
-from intake.messaging.models import Conversation, OptOut, OutboundMessage, OutboundStatus
+from intake.messaging.models import OWED, Conversation, OptOut, OutboundMessage, OutboundStatus
 from intake.reports.models import Report
 from intake.reports.service import open_contact
 from intake.rotation.batches import reports_with_numbers
@@ -135,5 +135,5 @@ def _forget(session: Session, report: Report) -> None:
     report.contact_sealed = None
     report.contact_consent = False
     session.execute(update(OutboundMessage).where(
-        OutboundMessage.report_id == report.id, OutboundMessage.status == OutboundStatus.QUEUED)
+        OutboundMessage.report_id == report.id, OutboundMessage.status.in_(OWED))
         .values(status=OutboundStatus.OPTED_OUT))

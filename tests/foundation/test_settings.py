@@ -112,3 +112,22 @@ def test_a_courier_key_file_that_is_not_text_is_refused(tmp_path: Path) -> None:
 def test_a_redis_url_naming_its_database_is_kept(tmp_path: Path) -> None:
     settings = Settings.from_env(env(tmp_path, INTAKE_REDIS_URL="redis://127.0.0.1:6379/8"))
     assert settings.redis_url == "redis://127.0.0.1:6379/8"
+
+
+NOTICE_EN, NOTICE_MS = "HX" + "0a" * 16, "HX" + "1b" * 16
+
+
+def test_whatsapp_notices_are_read_per_language(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path, INTAKE_WHATSAPP_TEMPLATES=(
+        f" en={NOTICE_EN} , ms = {NOTICE_MS},")))
+    assert settings.whatsapp_templates == (("en", NOTICE_EN), ("ms", NOTICE_MS))
+    assert settings.whatsapp_template("ms") == NOTICE_MS
+    assert settings.whatsapp_template("th") == NOTICE_EN  # none in Thai: the English one
+    assert Settings.from_env(env(tmp_path)).whatsapp_template("en") is None
+
+
+@pytest.mark.parametrize("raw", [f"en:{NOTICE_EN}", "en=HX123", f"English={NOTICE_EN}",
+                                 f"en={NOTICE_EN},en={NOTICE_MS}", f"={NOTICE_EN}"])
+def test_malformed_whatsapp_notices_are_refused(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError, match="INTAKE_WHATSAPP_TEMPLATES"):
+        Settings.from_env(env(tmp_path, INTAKE_WHATSAPP_TEMPLATES=raw))

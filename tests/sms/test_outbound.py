@@ -235,3 +235,19 @@ def test_two_identical_replies_to_one_worker_are_both_sent(
     _send_again(sms_app, second)
     assert len(twilio.created()) == 2
     assert outbound_status(sms_app, second) is OutboundStatus.SENT
+
+
+def test_without_an_approved_notice_a_text_whatsapp_refused_stays_undelivered(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    phone.whatsapp = True
+    report_by_sms(phone, consent=True)
+    outbound_id = reply_and_queue(sms_app, "are you there")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    response = phone.post({"MessageSid": twilio.messages[-1]["sid"],
+                           "MessageStatus": "undelivered", "ErrorCode": "63016"},
+                          path="/twilio/sms/status")
+    assert response.status_code == 204
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 1
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.FAILED

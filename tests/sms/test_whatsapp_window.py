@@ -1,0 +1,211 @@
+"""WhatsApp's 24-hour window: a desk reply WhatsApp refuses (Twilio error 63016) is held,
+the worker gets the approved notice (a Content template), and their answer to it releases
+the reply. Twilio's REST API is the local fake; its callbacks are signed as Twilio signs."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from intake import create_app
+from intake.errors import ConfigError
+from intake.messaging import prompts
+from intake.messaging.models import Conversation, OutboundMessage, OutboundStatus
+from intake.messaging.outbound import delivery_notes
+from intake.reports.models import Author, ReportMessage
+from intake.settings import Settings
+from tests.sms.conftest import Phone, SmsWorld, run_jobs, say
+from tests.sms.test_outbound import database, outbound_status, reply_and_queue, report_by_sms
+from tests.twilio_fake import TwilioFake
+
+EN_NOTICE = "HX" + "1" * 32
+MS_NOTICE = "HX" + "2" * 32
+REPLY = "We called the manager; your pay comes on Friday."
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """This install has the approved notice in English and Malay."""
+    return dataclasses.replace(settings, whatsapp_templates=(("en", EN_NOTICE),
+                                                             ("ms", MS_NOTICE)))
+
+
+def refused_by_whatsapp(phone: Phone, app: Flask, twilio: TwilioFake,
+                        text: str = REPLY) -> uuid.UUID:
+    """A WhatsApp worker's report; the desk's reply texted, and WhatsApp refusing it."""
+    phone.whatsapp = True
+    report_by_sms(phone, consent=True)
+    outbound_id = reply_and_queue(app, text)
+    assert outbound_id is not None
+    run_jobs(app)
+    assert twilio.created()[-1].form["Body"] == text
+    callback(phone, twilio.messages[-1]["sid"], "undelivered", "63016")
+    return outbound_id
+
+
+def callback(phone: Phone, sid: str, state: str, code: str = "") -> None:
+    answer = phone.post({"MessageSid": sid, "MessageStatus": state, "ErrorCode": code},
+                        path="/twilio/sms/status")
+    assert answer.status_code == 204
+
+
+def row(app: Flask, outbound_id: uuid.UUID) -> OutboundMessage:
+    with database(app).transaction() as session:
+        found = session.get(OutboundMessage, outbound_id)
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def step(app: Flask) -> str:
+    with database(app).transaction() as session:
+        return session.scalars(select(Conversation.step)).one()
+
+
+def worker_messages(app: Flask) -> int:
+    with database(app).transaction() as session:
+        return session.scalar(select(func.count()).select_from(ReportMessage)
+                              .where(ReportMessage.author == Author.WORKER)) or 0
+
+
+def test_a_refused_reply_is_held_and_the_worker_gets_the_approved_notice(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.HELD
+    run_jobs(sms_app)
+    notice = twilio.created()[-1]
+    assert len(twilio.created()) == 2
+    assert notice.form["ContentSid"] == EN_NOTICE
+    assert notice.form["To"] == f"whatsapp:{phone.number}"
+    assert notice.form["From"] == "whatsapp:+60326000100"
+    assert "Body" not in notice.form  # the template is the whole text: none of the reply
+    assert notice.form["StatusCallback"] == "https://intake.test/twilio/sms/status"
+    held = row(sms_app, outbound_id)
+    assert held.status is OutboundStatus.HELD
+    assert held.nudge_sid == twilio.messages[-1]["sid"]
+    assert step(sms_app) == "window"
+    with database(sms_app).transaction() as session:
+        assert delivery_notes(session, [held.report_id]) == {held.message_id: (
+            "held: WhatsApp lets us write freely only within 24 hours of the worker's last "
+            "message, so we sent WhatsApp's approved notice; the reply goes out when the "
+            "worker answers it")}
+    # The notice's own callbacks leave the text held; so does a late one about the text.
+    callback(phone, twilio.messages[-1]["sid"], "delivered")
+    callback(phone, twilio.messages[0]["sid"], "sent")
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.HELD
+
+
+def test_a_tap_on_the_notice_releases_the_reply_and_adds_no_words(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    words_before = worker_messages(sms_app)
+    assert phone.text("Read it", ButtonPayload="read", ButtonText="Read it") == []
+    run_jobs(sms_app)
+    again = twilio.created()[-1]
+    assert len(twilio.created()) == 3
+    assert again.form["Body"] == REPLY
+    assert again.form["To"] == f"whatsapp:{phone.number}"
+    sent = row(sms_app, outbound_id)
+    assert sent.status is OutboundStatus.SENT
+    assert sent.provider_sid == twilio.messages[-1]["sid"]
+    assert worker_messages(sms_app) == words_before
+    # Their next words answer the desk, as after any reply.
+    assert phone.text("Thank you") == [say(sms_app, prompts.ANSWER_ADDED, "en")]
+    assert worker_messages(sms_app) == words_before + 1
+
+
+def test_words_typed_in_answer_to_the_notice_are_kept_and_release_the_reply(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    words_before = worker_messages(sms_app)
+    assert phone.text("Still not paid") == [say(sms_app, prompts.ANSWER_ADDED, "en")]
+    assert worker_messages(sms_app) == words_before + 1
+    run_jobs(sms_app)
+    assert twilio.created()[-1].form["Body"] == REPLY
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def test_a_second_refusal_fails_the_text_without_a_second_notice(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    phone.text("Read it", ButtonPayload="read")
+    run_jobs(sms_app)
+    callback(phone, twilio.messages[-1]["sid"], "undelivered", "63016")
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 3  # the text, the notice, the text again: no more
+    failed = row(sms_app, outbound_id)
+    assert (failed.status, failed.error_code) == (OutboundStatus.FAILED, "63016")
+
+
+def test_a_notice_that_fails_fails_its_text_with_the_notices_reason(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    callback(phone, twilio.messages[-1]["sid"], "failed", "63024")  # not a WhatsApp user
+    failed = row(sms_app, outbound_id)
+    assert (failed.status, failed.error_code) == (OutboundStatus.FAILED, "63024")
+
+
+def test_the_notice_is_retried_after_a_500_and_sent_once(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    twilio.fail_next(1, status=500)
+    run_jobs(sms_app)
+    notices = [c for c in twilio.created() if "ContentSid" in c.form]
+    assert len(notices) == 2  # refused once, then sent
+    assert row(sms_app, outbound_id).nudge_sid == twilio.messages[-1]["sid"]
+    run_jobs(sms_app)
+    assert len([c for c in twilio.created() if "ContentSid" in c.form]) == 2
+
+
+@pytest.mark.parametrize(("language", "notice"), [("Bahasa Melayu", MS_NOTICE),
+                                                  ("Español", EN_NOTICE)])  # none in Spanish
+def test_the_notice_is_in_the_reports_language_else_english(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake, language: str,
+        notice: str) -> None:
+    phone.whatsapp = True
+    phone.text("0")  # the language menu
+    phone.text(language)
+    refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    assert twilio.created()[-1].form["ContentSid"] == notice
+
+
+def test_a_worker_writing_to_us_now_gets_the_text_itself_again(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """A new report under way when the notice would go: their window is open already."""
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    phone.text("NEW")
+    phone.text("MY4821")
+    assert step(sms_app) == "category"
+    run_jobs(sms_app)
+    assert [c.form.get("Body") for c in twilio.created()] == [REPLY, REPLY]
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+    assert step(sms_app) == "category"  # their new report goes on
+
+
+def test_stop_while_a_text_is_held_means_it_is_never_sent(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    phone.text("STOP")
+    run_jobs(sms_app)
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.OPTED_OUT
+    phone.text("START")
+    phone.text("hello")
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 2  # the text and the notice, nothing since
+
+
+def test_a_notice_in_a_language_we_do_not_have_stops_the_start(settings: Settings) -> None:
+    wrong = dataclasses.replace(settings, whatsapp_templates=(("en", EN_NOTICE),
+                                                              ("xx", MS_NOTICE)))
+    with pytest.raises(ConfigError, match=r"INTAKE_WHATSAPP_TEMPLATES.*xx"):
+        create_app(wrong)
