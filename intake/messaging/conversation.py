@@ -784,7 +784,11 @@ def _answer(turn: Turn, body: str) -> None:
 def _window(turn: Turn, body: str) -> None:
     """The first message after WhatsApp's notice: the worker's window is open again, so the
     report's held texts go out now. Words they typed are kept like any answer to the desk; a
-    tap on the notice's button is no words of theirs."""
+    tap on the notice's button is no words of theirs. A text by SMS opens no WhatsApp window:
+    its words are kept, and the texts stay held for their next WhatsApp message."""
+    if not turn.inbound.whatsapp:
+        _answer(turn, body)
+        return
     if turn.conversation.report_id is not None:
         turn.release.extend(release_held(turn.session, turn.conversation.report_id))
     turn.conversation.step = ANSWER

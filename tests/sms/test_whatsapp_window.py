@@ -209,3 +209,20 @@ def test_a_notice_in_a_language_we_do_not_have_stops_the_start(settings: Setting
                                                               ("xx", MS_NOTICE)))
     with pytest.raises(ConfigError, match=r"INTAKE_WHATSAPP_TEMPLATES.*xx"):
         create_app(wrong)
+
+
+def test_a_text_by_sms_opens_no_whatsapp_window(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """Their words are kept; the reply waits for their next WhatsApp message."""
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    phone.whatsapp = False
+    assert phone.text("Still not paid") == [say(sms_app, prompts.ANSWER_ADDED, "en")]
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 2
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.HELD
+    phone.whatsapp = True
+    phone.text("Read it", ButtonPayload="read")
+    run_jobs(sms_app)
+    assert twilio.created()[-1].form["Body"] == REPLY
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
