@@ -88,6 +88,7 @@ _SELECT_SQL = str(_SELECT.compile(dialect=engine.dialect))
 _WRITE_SQL = str(_WRITE.compile(dialect=engine.dialect))
 VALIDATOR = RequestValidator(os.environ["TWILIO_AUTH_TOKEN"])
 SIGNED_URL = os.environ["INTAKE_PUBLIC_URL"] + "/twilio/sms"
+REPLY_STATUS = os.environ["INTAKE_PUBLIC_URL"] + "/twilio/sms/status?reply=1"
 
 
 @app.post("/floor")
@@ -119,9 +120,10 @@ def floor() -> Response:
             "p_sid_tag": messagesid_tag(PEPPER, sid), "p_processed_at": now,
             "p_reply_sealed": sealed, "p_keep_until": now + REPLAY_WINDOW,
             "d_id": uuid.uuid4(), "d_provider_sid": sid, "d_attempts": 0, "d_created_at": now,
+            "d_outbound": False, "d_not_before": None,
         })
         cursor.close()
     answer = MessagingResponse()
-    for reply in WELCOME:
-        answer.message(reply)
+    for reply in WELCOME:  # each reply asks for its callbacks, to be deleted at Twilio too
+        answer.message(reply, action=REPLY_STATUS, method="POST")
     return Response(str(answer), mimetype="application/xml")

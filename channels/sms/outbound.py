@@ -11,7 +11,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
@@ -36,6 +36,7 @@ from intake.rotation.optouts import opted_out
 from intake.supplychain.models import Facility
 
 DELETED_COUNTER = "twilio_inbound_deleted"
+OUTBOUND_DELETED_COUNTER = "twilio_outbound_deleted"
 NOT_FOUND = 404
 log = logging.getLogger("intake.sms")
 
@@ -324,18 +325,23 @@ def _our_number(session: Session, report: Report, *, wrote_to: str | None = None
 
 
 def sweep_deletions(batch: int = 500) -> None:
-    """Ask Twilio to delete the inbound messages it still keeps, oldest first.
+    """Ask Twilio to delete the messages it still keeps, oldest first: those workers sent
+    us, and ours once Twilio lets us (``not_before``).
 
-    Queued after inbound messages (coalesced: one waiting sweep at a time); a sweep that
-    could not delete everything raises, so the job is retried with backoff until Twilio
-    holds none. Without a Twilio account (``intake sms-sim`` on the embedded default) the
-    messages never reached Twilio, so there is nothing to delete there.
+    Queued after inbound messages (coalesced: one waiting sweep at a time) and every few
+    minutes (``intake.schedule``); a sweep that could not delete everything raises, so the
+    job is retried with backoff until Twilio holds none. Without a Twilio account
+    (``intake sms-sim`` on the embedded default) the messages never reached Twilio, so there
+    is nothing to delete there.
     """
     coalesced_started("channels.sms.outbound.sweep_deletions")
+    now = dt.datetime.now(dt.UTC)
     with database_of().transaction() as session:
         # SKIP LOCKED: two workers sweeping at once never delete (or count) a message twice.
         pending = list(session.scalars(
-            select(PendingDeletion).order_by(PendingDeletion.created_at).limit(batch)
+            select(PendingDeletion)
+            .where(or_(PendingDeletion.not_before.is_(None), PendingDeletion.not_before <= now))
+            .order_by(PendingDeletion.created_at).limit(batch)
             .with_for_update(skip_locked=True)))
         if not pending:
             return
@@ -347,15 +353,21 @@ def sweep_deletions(batch: int = 500) -> None:
         failed = 0
         for row in pending:
             row.attempts += 1
+            deleted = True
             try:
                 client.messages(row.provider_sid).delete()
             except TwilioRestException as error:
                 if error.status != NOT_FOUND:  # gone already is as good as deleted
                     failed += 1
                     continue
+                deleted = False
             gone = session.execute(delete(PendingDeletion).where(PendingDeletion.id == row.id))
-            if getattr(gone, "rowcount", 0):  # another sweep may have taken it meanwhile
+            if not getattr(gone, "rowcount", 0):  # another sweep took it meanwhile
+                continue
+            if not row.outbound:
                 count(session, DELETED_COUNTER)
+            elif deleted:  # ours may be asked for twice (a callback after the deletion)
+                count(session, OUTBOUND_DELETED_COUNTER)
     if failed:
         raise RuntimeError(f"Twilio did not delete {failed} message(s); retrying later")
 

@@ -21,7 +21,13 @@ from intake.kdf import argon2_profile
 from intake.limits import allowed
 from intake.messaging.conversation import Inbound, fixed_replies
 from intake.messaging.inbound import receive, replay
-from intake.messaging.outbound import NUDGE_JOB, SEND_TEXT_JOB, record_status
+from intake.messaging.outbound import (
+    FINISHED,
+    NUDGE_JOB,
+    SEND_TEXT_JOB,
+    delete_at_twilio_later,
+    record_status,
+)
 from intake.rotation.optouts import carry_over
 
 sms = Blueprint("sms", __name__)
@@ -49,15 +55,22 @@ def _signature_ok() -> bool:
 _validator = functools.lru_cache(maxsize=4)(RequestValidator)
 
 
+REPLY_STATUS = "/twilio/sms/status?reply=1"
+
+
 def twiml(replies: list[str]) -> Response:
-    key = tuple(replies)
+    """The TwiML answer. Each reply asks for its status callbacks (``REPLY_STATUS``), so
+    that it is deleted at Twilio once sent, as the worker's own messages are: a receipt
+    must not stay readable in Twilio's logs."""
+    action = settings_of().public_url + REPLY_STATUS
+    key = (action, *replies)
     body = _FIXED_TWIML.get(key)
     if body is None:
         answer = MessagingResponse()
-        for text in key:
-            answer.message(text)
+        for text in replies:
+            answer.message(text, action=action, method="POST")
         body = str(answer)
-        if len(_FIXED_TWIML) < MAX_FIXED_TWIML and fixed_replies().issuperset(key):
+        if len(_FIXED_TWIML) < MAX_FIXED_TWIML and fixed_replies().issuperset(replies):
             _FIXED_TWIML[key] = body
     return Response(body, mimetype="application/xml", headers={"Cache-Control": "no-store"})
 
@@ -65,7 +78,7 @@ def twiml(replies: list[str]) -> Response:
 # Most answers are menus and fixed prompts: their TwiML is built once per process. Only
 # replies that hold nothing of any worker's are kept (``fixed_replies``), never a receipt,
 # an answer from the desk or anything else a worker was told alone.
-_FIXED_TWIML: dict[tuple[str, ...], str] = {}
+_FIXED_TWIML: dict[tuple[str, ...], str] = {}  # (action URL, *replies) -> TwiML
 MAX_FIXED_TWIML = 1024
 
 
@@ -149,10 +162,15 @@ def status() -> ResponseReturnValue:
     if not sid or not state or len(sid) > MAX_SID or len(state) > 32:
         return Response("missing field", status=400, mimetype="text/plain")
     error_code = request.form.get("ErrorCode", "")[:8]
+    now = dt.datetime.now(dt.UTC)
     with database_of().transaction() as session:
-        nudge = record_status(session, provider_sid=sid, status=state, error_code=error_code,
-                              now=dt.datetime.now(dt.UTC),
-                              can_nudge=bool(settings_of().whatsapp_templates))
-    if nudge is not None:
-        jobs_of().enqueue(NUDGE_JOB, outbound_id=str(nudge))
+        recorded = record_status(session, provider_sid=sid, status=state, error_code=error_code,
+                                 now=now, can_nudge=bool(settings_of().whatsapp_templates))
+        # A TwiML reply's callback says so (``REPLY_STATUS``); an unknown sid without that
+        # may be a text whose sending job has not committed yet: it is deleted after a
+        # later callback, never while that job may still look for it at Twilio.
+        if state in FINISHED and (recorded.known or request.args.get("reply") == "1"):
+            delete_at_twilio_later(session, sid, now=now)
+    if recorded.nudge is not None:
+        jobs_of().enqueue(NUDGE_JOB, outbound_id=str(recorded.nudge))
     return Response("", status=204)

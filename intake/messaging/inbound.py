@@ -153,7 +153,7 @@ def _records(message_sid: str, replies: list[str], pepper: bytes,
         (_PROCESSED, {"sid_tag": messagesid_tag(pepper, message_sid), "processed_at": now,
                       "reply_sealed": sealed, "keep_until": now + REPLAY_WINDOW}),
         (_DELETIONS, {"id": uuid.uuid4(), "provider_sid": message_sid, "created_at": now,
-                      "attempts": 0}),
+                      "attempts": 0, "outbound": False, "not_before": None}),
     ]
 
 

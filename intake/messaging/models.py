@@ -134,7 +134,8 @@ class OutboundMessage(Base):
 
 
 class PendingDeletion(Base):
-    """An inbound message Twilio still keeps; a job deletes it there, retried until done."""
+    """A message Twilio still keeps (one a worker sent us, or one we sent them: a reply, a
+    receipt); a job deletes it there, retried until done."""
 
     __tablename__ = "provider_deletions"
 
@@ -142,6 +143,10 @@ class PendingDeletion(Base):
     provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # One of ours (False: one a worker sent). Twilio refuses to delete a message it has
+    # just sent (error 20009): ours wait until ``not_before``.
+    outbound: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Counter(Base):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake.messaging.models import Counter, OutboundMessage, OutboundStatus
+from intake.messaging.models import Counter, OutboundMessage, OutboundStatus, PendingDeletion
 from intake.reports.models import Report, ReportMessage
 
 OPTED_OUT_AT_CARRIER = "21610"
@@ -44,19 +46,26 @@ def queue_text(session: Session, report: Report, message: ReportMessage, *,
     return outbound
 
 
-def record_status(session: Session, *, provider_sid: str, status: str, error_code: str,
-                  now: dt.datetime, can_nudge: bool = False) -> uuid.UUID | None:
-    """Record Twilio's delivery state for one of our texts (unknown sids are ignored).
+@dataclass(frozen=True)
+class Recorded:
+    """What a status callback was about."""
 
-    Returns the id of a text to send WhatsApp's notice for (``NUDGE_JOB``): WhatsApp refused
-    it because its 24-hour window had closed, the install has an approved notice
-    (``can_nudge``) and none was sent for this text before. The text is then HELD. A
-    callback about the notice itself matters only if the notice failed: the text fails with
-    the notice's error code."""
+    known: bool  # one of the texts we keep a row for (a reply, a question, a notice)
+    nudge: uuid.UUID | None = None  # a text to send WhatsApp's notice for (``NUDGE_JOB``)
+
+
+def record_status(session: Session, *, provider_sid: str, status: str, error_code: str,
+                  now: dt.datetime, can_nudge: bool = False) -> Recorded:
+    """Record Twilio's delivery state for one of our texts (unknown sids change nothing).
+
+    ``nudge`` is set when WhatsApp refused the text because its 24-hour window had closed,
+    the install has an approved notice (``can_nudge``) and none was sent for this text
+    before: the text is then HELD. A callback about the notice itself matters only if the
+    notice failed: the text fails with the notice's error code."""
     outbound = session.scalar(select(OutboundMessage).where(or_(
         OutboundMessage.provider_sid == provider_sid, OutboundMessage.nudge_sid == provider_sid)))
     if outbound is None:
-        return None
+        return Recorded(known=False)
     nudge = None
     if outbound.nudge_sid == provider_sid:
         if _DELIVERY.get(status) is OutboundStatus.FAILED and \
@@ -74,7 +83,28 @@ def record_status(session: Session, *, provider_sid: str, status: str, error_cod
                 outbound.status = OutboundStatus.HELD
                 nudge = outbound.id
     session.flush()
-    return nudge
+    return Recorded(known=True, nudge=nudge)
+
+
+# Twilio keeps what we send as it keeps what workers send: a reply, a receipt. Once it has
+# left (or failed), it is deleted there like an inbound message, after this pause (Twilio
+# refuses to delete a message it sent moments ago, error 20009).
+FINISHED = frozenset({"sent", "delivered", "undelivered", "failed", "read"})
+DELETE_SENT_AFTER = dt.timedelta(minutes=2)
+
+
+def delete_at_twilio_later(session: Session, provider_sid: str, *, now: dt.datetime) -> None:
+    """Queue one of our messages for deletion at Twilio (once: a later callback about the
+    same message adds nothing)."""
+    if session.scalar(select(PendingDeletion.id).where(
+            PendingDeletion.provider_sid == provider_sid)) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(PendingDeletion(provider_sid=provider_sid, created_at=now, attempts=0,
+                                        outbound=True, not_before=now + DELETE_SENT_AFTER))
+    except IntegrityError:
+        pass  # a concurrent callback about the same message queued it first
 
 
 def release_held(session: Session, report_id: uuid.UUID) -> list[uuid.UUID]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 
+from channels.sms.outbound import sweep_deletions
 from intake.accounts.models import SmsNumber
 from intake.db import Database
 from intake.messaging import prompts
@@ -20,7 +23,16 @@ from intake.messaging.models import (
 from intake.messaging.outbound import counter, queue_text
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
-from tests.sms.conftest import MX_NUMBER, MY_NUMBER, Phone, SmsWorld, run_jobs, say
+from tests.sms.conftest import (
+    MX_NUMBER,
+    MY_NUMBER,
+    RECEIPT,
+    Phone,
+    SmsWorld,
+    new_sid,
+    run_jobs,
+    say,
+)
 from tests.twilio_fake import TwilioFake
 
 WORDS = "CANARY-WORDS the line leader hit Ana"
@@ -158,6 +170,70 @@ def test_every_inbound_message_is_deleted_at_twilio(phone: Phone, sms_world: Sms
     with database(sms_app).transaction() as session:
         assert session.scalars(select(PendingDeletion)).all() == []
         assert counter(session, "twilio_inbound_deleted") == 5
+
+
+def deleted_sids(twilio: TwilioFake) -> list[str]:
+    return [call.path.rsplit("/", 1)[-1].removesuffix(".json") for call in twilio.deleted()]
+
+
+def sweep_now(app: Flask, *, minutes_later: float = 0) -> None:
+    """Run the deletion sweep as if ``minutes_later`` had passed (ours wait a little)."""
+    with database(app).transaction() as session:
+        for row in session.scalars(select(PendingDeletion)
+                                   .where(PendingDeletion.not_before.is_not(None))):
+            assert row.not_before is not None
+            row.not_before -= dt.timedelta(minutes=minutes_later)
+    with app.app_context():
+        sweep_deletions()
+
+
+def test_every_reply_in_twiml_is_deleted_at_twilio_once_sent(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """A receipt must not stay readable in Twilio's logs: each TwiML reply asks for its
+    callbacks, and the first that says it left queues its deletion (after Twilio's pause)."""
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text(WORDS + " #")
+    response = phone.post(phone.params("2"))
+    root = ET.fromstring(response.get_data(as_text=True))  # noqa: S314 - the app's own TwiML
+    [message] = root.iter("Message")
+    assert RECEIPT.search(message.text or "")
+    assert message.get("action") == "https://intake.test/twilio/sms/status?reply=1"
+    assert message.get("method") == "POST"
+    run_jobs(sms_app)  # the inbound messages' own deletions
+    inbound_deleted = len(twilio.deleted())
+    reply_sid = new_sid()  # as Twilio names the reply it sent
+    for state in ("sent", "delivered"):
+        answer = phone.post({"MessageSid": reply_sid, "MessageStatus": state},
+                            path="/twilio/sms/status?reply=1")
+        assert answer.status_code == 204
+    sweep_now(sms_app)
+    assert len(twilio.deleted()) == inbound_deleted, "not before Twilio lets us"
+    sweep_now(sms_app, minutes_later=3)
+    assert deleted_sids(twilio)[inbound_deleted:] == [reply_sid]
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(PendingDeletion)).all() == []
+        assert counter(session, "twilio_outbound_deleted") == 1
+        assert counter(session, "twilio_inbound_deleted") == 4
+
+
+def test_a_text_we_sent_is_deleted_at_twilio_and_an_unknown_one_is_not(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """An unknown sid without the TwiML marker may be a text whose sending job has not
+    committed yet (and may look for it at Twilio): it is left alone."""
+    report_by_sms(phone, consent=True)
+    outbound_id = reply_and_queue(sms_app, "We will call the manager today.")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    before = len(twilio.deleted())
+    sent_sid = twilio.messages[-1]["sid"]
+    for sid, state in [(sent_sid, "queued"), (new_sid(), "delivered"), (sent_sid, "delivered")]:
+        answer = phone.post({"MessageSid": sid, "MessageStatus": state},
+                            path="/twilio/sms/status")
+        assert answer.status_code == 204
+    sweep_now(sms_app, minutes_later=3)
+    assert deleted_sids(twilio)[before:] == [sent_sid]
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.DELIVERED
 
 
 def test_deletion_is_retried_after_a_500(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
