@@ -220,6 +220,7 @@ def nudge_held(outbound_id: str) -> None:
     spent, so a second refusal fails it for good instead of going round again.
     """
     settings = settings_of()
+    client = twilio_client()  # without an account, fail before claiming: the job is retried
     claim = NUDGE_CLAIM + uuid.uuid4().hex
     with database_of().transaction() as session:
         outbound = session.get(OutboundMessage, uuid.UUID(outbound_id), with_for_update=True)
@@ -251,15 +252,16 @@ def nudge_held(outbound_id: str) -> None:
     if not waiting:
         jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=outbound_id)
         return
-    _send_notice(outbound_id, claim, to=f"whatsapp:{number}", from_=f"whatsapp:{sender}",
-                 template=template)
+    _send_notice(client, outbound_id, claim, to=f"whatsapp:{number}",
+                 from_=f"whatsapp:{sender}", template=template)
 
 
-def _send_notice(outbound_id: str, claim: str, *, to: str, from_: str, template: str) -> None:
+def _send_notice(client: Client, outbound_id: str, claim: str, *, to: str, from_: str,
+                 template: str) -> None:
     """Call Twilio for the notice claimed as ``claim``; record its sid. Twilio's refusal
     (an answer, so nothing was sent) gives the claim back and raises: the job is retried."""
     try:
-        sid = twilio_client().messages.create(
+        sid = client.messages.create(
             to=to, from_=from_, content_sid=template,
             status_callback=settings_of().public_url + "/twilio/sms/status").sid
     except TwilioRestException as error:

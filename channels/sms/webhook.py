@@ -163,14 +163,20 @@ def status() -> ResponseReturnValue:
         return Response("missing field", status=400, mimetype="text/plain")
     error_code = request.form.get("ErrorCode", "")[:8]
     now = dt.datetime.now(dt.UTC)
+    if request.args.get("reply") == "1":
+        # A TwiML reply (``REPLY_STATUS``): no row of ours says anything of it; once it has
+        # left, it goes at Twilio. One statement: most replies bring two callbacks.
+        if state in FINISHED:
+            with database_of().autocommit.connect() as connection:
+                delete_at_twilio_later(connection, sid, now=now)
+        return Response("", status=204)
     with database_of().transaction() as session:
         recorded = record_status(session, provider_sid=sid, status=state, error_code=error_code,
                                  now=now, can_nudge=bool(settings_of().whatsapp_templates))
-        # A TwiML reply's callback says so (``REPLY_STATUS``); an unknown sid without that
-        # may be a text whose sending job has not committed yet: it is deleted after a
-        # later callback, never while that job may still look for it at Twilio.
-        if state in FINISHED and (recorded.known or request.args.get("reply") == "1"):
-            delete_at_twilio_later(session, sid, now=now)
+        # An unknown sid may be a text whose sending job has not committed yet: it is deleted
+        # after a later callback, never while that job may still look for it at Twilio.
+        if recorded.known and state in FINISHED:
+            delete_at_twilio_later(session.connection(), sid, now=now)
     if recorded.nudge is not None:
         jobs_of().enqueue(NUDGE_JOB, outbound_id=str(recorded.nudge))
     return Response("", status=204)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from intake.messaging.models import Counter, OutboundMessage, OutboundStatus, PendingDeletion
@@ -93,18 +95,15 @@ FINISHED = frozenset({"sent", "delivered", "undelivered", "failed", "read"})
 DELETE_SENT_AFTER = dt.timedelta(minutes=2)
 
 
-def delete_at_twilio_later(session: Session, provider_sid: str, *, now: dt.datetime) -> None:
-    """Queue one of our messages for deletion at Twilio (once: a later callback about the
-    same message adds nothing)."""
-    if session.scalar(select(PendingDeletion.id).where(
-            PendingDeletion.provider_sid == provider_sid)) is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.add(PendingDeletion(provider_sid=provider_sid, created_at=now, attempts=0,
-                                        outbound=True, not_before=now + DELETE_SENT_AFTER))
-    except IntegrityError:
-        pass  # a concurrent callback about the same message queued it first
+def delete_at_twilio_later(connection: Connection, provider_sid: str, *,
+                           now: dt.datetime) -> None:
+    """Queue one of our messages for deletion at Twilio, in one statement (a callback per
+    text we send, more than one for most: it must stay cheap). Once: a later callback
+    about the same message adds nothing."""
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(insert(PendingDeletion).values(
+        id=uuid.uuid4(), provider_sid=provider_sid, created_at=now, attempts=0, outbound=True,
+        not_before=now + DELETE_SENT_AFTER).on_conflict_do_nothing())
 
 
 def release_held(session: Session, report_id: uuid.UUID) -> list[uuid.UUID]:

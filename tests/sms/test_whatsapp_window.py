@@ -8,8 +8,10 @@ import dataclasses
 import uuid
 
 import pytest
+import requests
 from flask import Flask
 from sqlalchemy import func, select
+from twilio.rest.api.v2010.account.message import MessageList
 
 from intake import create_app
 from intake.errors import ConfigError
@@ -34,17 +36,27 @@ def settings(settings: Settings) -> Settings:
                                                              ("ms", MS_NOTICE)))
 
 
-def refused_by_whatsapp(phone: Phone, app: Flask, twilio: TwilioFake,
-                        text: str = REPLY) -> uuid.UUID:
+def refused_by_whatsapp(phone: Phone, app: Flask, twilio: TwilioFake) -> uuid.UUID:
     """A WhatsApp worker's report; the desk's reply texted, and WhatsApp refusing it."""
+    outbound_id = texted_on_whatsapp(phone, app, twilio)
+    whatsapp_refuses(phone, twilio)
+    return outbound_id
+
+
+def texted_on_whatsapp(phone: Phone, app: Flask, twilio: TwilioFake) -> uuid.UUID:
     phone.whatsapp = True
     report_by_sms(phone, consent=True)
-    outbound_id = reply_and_queue(app, text)
+    outbound_id = reply_and_queue(app, REPLY)
     assert outbound_id is not None
     run_jobs(app)
-    assert twilio.created()[-1].form["Body"] == text
-    callback(phone, twilio.messages[-1]["sid"], "undelivered", "63016")
+    assert twilio.created()[-1].form["Body"] == REPLY
     return outbound_id
+
+
+def whatsapp_refuses(phone: Phone, twilio: TwilioFake) -> None:
+    """Twilio's callback: the last text was refused, the window closed. The notice's job is
+    queued (the embedded queue may run it at once: set up what it meets before this)."""
+    callback(phone, twilio.messages[-1]["sid"], "undelivered", "63016")
 
 
 def callback(phone: Phone, sid: str, state: str, code: str = "") -> None:
@@ -155,8 +167,9 @@ def test_a_notice_that_fails_fails_its_text_with_the_notices_reason(
 
 def test_the_notice_is_retried_after_a_500_and_sent_once(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
-    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    outbound_id = texted_on_whatsapp(phone, sms_app, twilio)
     twilio.fail_next(1, status=500)
+    whatsapp_refuses(phone, twilio)
     run_jobs(sms_app)
     notices = [c for c in twilio.created() if "ContentSid" in c.form]
     assert len(notices) == 2  # refused once, then sent
@@ -181,10 +194,11 @@ def test_the_notice_is_in_the_reports_language_else_english(
 def test_a_worker_writing_to_us_now_gets_the_text_itself_again(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
     """A new report under way when the notice would go: their window is open already."""
-    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    outbound_id = texted_on_whatsapp(phone, sms_app, twilio)
     phone.text("NEW")
     phone.text("MY4821")
     assert step(sms_app) == "category"
+    whatsapp_refuses(phone, twilio)
     run_jobs(sms_app)
     assert [c.form.get("Body") for c in twilio.created()] == [REPLY, REPLY]
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
@@ -226,3 +240,30 @@ def test_a_text_by_sms_opens_no_whatsapp_window(
     run_jobs(sms_app)
     assert twilio.created()[-1].form["Body"] == REPLY
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def test_a_notice_twilio_never_answered_about_is_not_sent_twice(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sent or not, we cannot tell: a shared phone must not get the notice twice. The reply
+    still goes out if the worker writes."""
+    outbound_id = texted_on_whatsapp(phone, sms_app, twilio)
+    calls = []
+
+    def no_answer(*args: object, **kwargs: object) -> None:
+        calls.append(kwargs)
+        raise requests.ConnectionError("connection reset")
+
+    monkeypatch.setattr(MessageList, "create", no_answer)
+    whatsapp_refuses(phone, twilio)
+    run_jobs(sms_app)
+    monkeypatch.undo()
+    run_jobs(sms_app)
+    assert len(calls) == 1
+    assert len(twilio.created()) == 1  # the text alone
+    held = row(sms_app, outbound_id)
+    assert held.status is OutboundStatus.HELD
+    assert held.nudge_sid is not None and held.nudge_sid.startswith("claim-")
+    phone.text("hello?")
+    run_jobs(sms_app)
+    assert twilio.created()[-1].form["Body"] == REPLY
