@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -183,3 +183,33 @@ def count(session: Session, name: str, by: int = 1) -> None:
 def counter(session: Session, name: str) -> int:
     row = session.get(Counter, name)
     return row.value if row else 0
+
+
+@dataclass(frozen=True)
+class TwilioHolds:
+    """What Twilio still keeps of ours and what became of our texts: counts and one day,
+    never a sid, a number or a minute (``intake sms-stats``)."""
+
+    to_delete: int  # messages still to delete at Twilio
+    ours_to_delete: int  # of which we sent (a reply, a receipt, a notice)
+    paused: int  # of ours, those Twilio does not let us delete yet
+    oldest: dt.date | None  # the day the longest-waiting one was queued
+    stuck: int  # queued for deletion more than a day ago
+    most_attempts: int
+    texts: dict[OutboundStatus, int]  # texts to workers by state
+
+
+STUCK_AFTER = dt.timedelta(days=1)
+
+
+def twilio_holds(session: Session, *, now: dt.datetime) -> TwilioHolds:
+    pending = PendingDeletion
+    total, ours, paused, oldest, stuck, attempts = session.execute(select(
+        func.count(), func.count().filter(pending.outbound),
+        func.count().filter(pending.not_before > now), func.min(pending.created_at),
+        func.count().filter(pending.created_at < now - STUCK_AFTER),
+        func.coalesce(func.max(pending.attempts), 0))).one()
+    texts = dict(session.execute(select(OutboundMessage.status, func.count())
+                                 .group_by(OutboundMessage.status)).tuples().all())
+    return TwilioHolds(total, ours, paused, oldest.date() if oldest else None, stuck, attempts,
+                       {status: texts.get(status, 0) for status in OutboundStatus})
