@@ -154,7 +154,8 @@ def _carry_over_opt_out(number: str) -> None:
 
 @sms.post("/twilio/sms/status")
 def status() -> ResponseReturnValue:
-    """Delivery state of a text we sent; records the state only, never content."""
+    """Delivery state of a text we sent: records the state only, never content, and queues
+    a text that has left (or failed) for deletion at Twilio."""
     if not _signature_ok():
         return Response("invalid signature", status=403, mimetype="text/plain")
     sid = request.form.get("MessageSid", "")

@@ -771,8 +771,10 @@ def _answer(turn: Turn, body: str) -> None:
         _start(turn, body)
         return
     words = _DONE_AT_END.sub("", body)
-    if not words or _is_done(words):
-        return  # a picture alone (already answered) or the habit of ending with DONE
+    if not words or _is_done(words) or turn.inbound.button:
+        # a picture alone (already answered), the habit of ending with DONE, or a tap on the
+        # button of WhatsApp's notice (its label is no words of the worker's)
+        return
     try:
         _keep_words(turn, report, words)
     except ReportGone:
@@ -783,17 +785,14 @@ def _answer(turn: Turn, body: str) -> None:
 
 def _window(turn: Turn, body: str) -> None:
     """The first message after WhatsApp's notice: the worker's window is open again, so the
-    report's held texts go out now. Words they typed are kept like any answer to the desk; a
-    tap on the notice's button is no words of theirs. A text by SMS opens no WhatsApp window:
-    its words are kept, and the texts stay held for their next WhatsApp message."""
-    if not turn.inbound.whatsapp:
-        _answer(turn, body)
-        return
-    if turn.conversation.report_id is not None:
-        turn.release.extend(release_held(turn.session, turn.conversation.report_id))
-    turn.conversation.step = ANSWER
-    if not turn.inbound.button:
-        _answer(turn, body)
+    report's held texts go out now. Words they typed are kept like any answer to the desk
+    (``_answer``; a tap on the notice's button is none). A text by SMS opens no WhatsApp
+    window: its words are kept, and the texts stay held for their next WhatsApp message."""
+    if turn.inbound.whatsapp:
+        if turn.conversation.report_id is not None:
+            turn.release.extend(release_held(turn.session, turn.conversation.report_id))
+        turn.conversation.step = ANSWER
+    _answer(turn, body)
 
 
 def _report_gone(turn: Turn, *, verdict: bool = False) -> None:

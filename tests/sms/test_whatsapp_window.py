@@ -267,3 +267,15 @@ def test_a_notice_twilio_never_answered_about_is_not_sent_twice(
     phone.text("hello?")
     run_jobs(sms_app)
     assert twilio.created()[-1].form["Body"] == REPLY
+
+
+def test_a_late_tap_on_the_notice_adds_no_words(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """The worker wrote first (releasing the reply), then tapped the notice's button."""
+    refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    phone.text("Still not paid")
+    run_jobs(sms_app)
+    words = worker_messages(sms_app)
+    assert phone.text("Read it", ButtonPayload="read", ButtonText="Read it") == []
+    assert worker_messages(sms_app) == words
