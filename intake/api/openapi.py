@@ -93,7 +93,8 @@ SCHEMAS: dict[str, Schema] = {
         "text_unicode": _nullable("string", description=_UNICODE),
         "delivery": _nullable("string", description=(
             "A desk reply texted to the worker: what became of the text, in words "
-            "(\"delivered\", \"not delivered: ...\" with Twilio's reason). Null for the "
+            "(\"delivered\", \"not delivered: ...\" with Twilio's reason, \"held: ...\" "
+            "while WhatsApp's notice waits for the worker's answer). Null for the "
             "worker's words and for replies that were not texted.")),
     }),
     "Triage": _object({
