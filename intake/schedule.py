@@ -1,7 +1,7 @@
 """Periodic work: queue the alert batch every quarter hour (each desk's batch hour decides
 when its alerts actually go out), the sweep of messages Twilio still keeps every five
-minutes, the drop of replies kept past their window every minute, and the retention run
-once a day (and at each start).
+minutes (and, daily, of any it still lists a week on), the drop of replies kept past their
+window every minute, and the retention run once a day (and at each start).
 Runs in ``intake worker`` (with Redis) or inside ``intake serve`` (embedded default); the
 jobs are coalesced, so several schedulers are harmless. ``intake alerts deliver`` and
 ``intake retention run`` do one run by hand or from cron."""
@@ -25,9 +25,13 @@ TWILIO_DELETIONS = "channels.sms.outbound.sweep_deletions"
 # Replies kept for repeats (an SMS reply 10 minutes, a web receipt an hour) are dropped
 # within this interval of their window's end.
 KEPT_REPLIES = FORGET_JOB
+# What Twilio still lists a week after it was sent (a message silenced under a flood, a
+# text whose callbacks never came) is queued for deletion too.
+TWILIO_LEFT = "channels.sms.outbound.sweep_left_at_twilio"
 PERIODIC: tuple[tuple[str, float], ...] = ((DELIVER_ALERTS, 15 * 60.0),
                                            (RETENTION, 24 * 3600.0),
                                            (TWILIO_DELETIONS, 5 * 60.0),
+                                           (TWILIO_LEFT, 24 * 3600.0),
                                            (KEPT_REPLIES, 60.0))
 log = logging.getLogger("intake.schedule")
 

@@ -1,8 +1,8 @@
 """A stand-in for Twilio's REST API on 127.0.0.1 that records every call it gets.
 
-It answers message creation, listing (newest first, filtered by To and From) and deletion
-as Twilio does, and can be told to fail the next calls with a status (500 to test retries,
-or Twilio's 21610 opt-out refusal).
+It answers message creation, listing (newest first, filtered by To, From and DateSent<) and
+deletion as Twilio does, and can be told to fail the next calls with a status (500 to test
+retries, or Twilio's 21610 opt-out refusal).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -80,10 +80,11 @@ def start() -> tuple[TwilioFake, ThreadingHTTPServer]:
             call = self._record()
             if self._failure():
                 return
+            now = format_datetime(dt.datetime.now(dt.UTC))
             message = {"sid": "SM" + secrets.token_hex(16), "status": "queued",
                        "to": call.form.get("To", ""), "from": call.form.get("From", ""),
                        "body": call.form.get("Body", ""), "account_sid": "AC" + "0" * 32,
-                       "date_created": format_datetime(dt.datetime.now(dt.UTC))}
+                       "date_created": now, "date_sent": now}
             with lock:
                 fake.messages.append(message)
             self._send(201, message)
@@ -93,10 +94,14 @@ def start() -> tuple[TwilioFake, ThreadingHTTPServer]:
             if self._failure():
                 return
             query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            sent_before = query.get("DateSent<")
             with lock:
                 found = [m for m in reversed(fake.messages)
                          if m["to"] == query.get("To", m["to"])
-                         and m["from"] == query.get("From", m["from"])]
+                         and m["from"] == query.get("From", m["from"])
+                         and (sent_before is None
+                              or parsedate_to_datetime(m["date_sent"]) < dt.datetime.strptime(
+                                  sent_before, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC))]
             self._send(200, {"messages": found, "page": 0, "page_size": len(found) or 50,
                              "next_page_uri": None, "first_page_uri": self.path,
                              "previous_page_uri": None, "uri": self.path})

@@ -26,7 +26,13 @@ from intake.ext import database_of, jobs_of, settings_of
 from intake.jobs import coalesced_started
 from intake.messaging.conversation import await_answer, await_verdict, await_window
 from intake.messaging.models import OWED, OutboundMessage, OutboundStatus, PendingDeletion
-from intake.messaging.outbound import NUDGE_JOB, OPTED_OUT_AT_CARRIER, SEND_TEXT_JOB, count
+from intake.messaging.outbound import (
+    NUDGE_JOB,
+    OPTED_OUT_AT_CARRIER,
+    SEND_TEXT_JOB,
+    count,
+    delete_at_twilio_later,
+)
 from intake.remedy.models import WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND, question_text
 from intake.reports.burmese import spelled_for
@@ -372,6 +378,46 @@ def sweep_deletions(batch: int = 500) -> None:
                 count(session, OUTBOUND_DELETED_COUNTER)
     if failed:
         raise RuntimeError(f"Twilio did not delete {failed} message(s); retrying later")
+
+
+# The safety net behind the deletions queued message by message: what Twilio still lists a
+# week after it was sent is deleted too. A message silenced under a flood (never sealed,
+# so never queued), a text whose callbacks never came, texts from before ours were deleted.
+# A week: far beyond any retry of a text's job, which may look for its text at Twilio.
+LEFT_AFTER = dt.timedelta(days=7)
+LEFT_BATCH = 1000  # messages listed per number and direction in one run
+SWEEP_LEFT_JOB = "channels.sms.outbound.sweep_left_at_twilio"
+
+
+def sweep_left_at_twilio() -> None:
+    """Queue for deletion every message to or from our numbers (SMS and WhatsApp) that
+    Twilio still lists ``LEFT_AFTER`` after it was sent; the deletion sweep does the rest.
+    Daily (``intake.schedule``); nothing without a Twilio account."""
+    coalesced_started(SWEEP_LEFT_JOB)
+    if not settings_of().twilio_account_sid:
+        return
+    client = twilio_client()
+    now = dt.datetime.now(dt.UTC)
+    with database_of().transaction() as session:
+        numbers = list(session.scalars(select(SmsNumber.number)))
+    found: dict[str, bool] = {}  # sid -> sent by us
+    for number in numbers:
+        for address in (number, f"whatsapp:{number}"):
+            for ours in (False, True):
+                direction = {"from_": address} if ours else {"to": address}
+                try:
+                    listed = client.messages.list(date_sent_before=now - LEFT_AFTER,
+                                                  limit=LEFT_BATCH, **direction)
+                except (TwilioException, OSError):  # its message may quote a number
+                    raise RuntimeError("Twilio's list of messages could not be read") from None
+                found.update((message.sid, ours) for message in listed if message.sid)
+    with database_of().transaction() as session:
+        for sid, ours in found.items():
+            delete_at_twilio_later(session.connection(), sid, now=now, outbound=ours,
+                                   pause=False)
+    if found:
+        jobs_of().enqueue_coalesced("channels.sms.outbound.sweep_deletions")
+        log.info("left at Twilio", extra={"job": SWEEP_LEFT_JOB, "count": len(found)})
 
 
 def forget_number(tag: str, stopped_at: str | None = None) -> None:

@@ -95,15 +95,17 @@ FINISHED = frozenset({"sent", "delivered", "undelivered", "failed", "read"})
 DELETE_SENT_AFTER = dt.timedelta(minutes=2)
 
 
-def delete_at_twilio_later(connection: Connection, provider_sid: str, *,
-                           now: dt.datetime) -> None:
-    """Queue one of our messages for deletion at Twilio, in one statement (a callback per
-    text we send, more than one for most: it must stay cheap). Once: a later callback
-    about the same message adds nothing."""
+def delete_at_twilio_later(connection: Connection, provider_sid: str, *, now: dt.datetime,
+                           outbound: bool = True, pause: bool = True) -> None:
+    """Queue a message for deletion at Twilio, in one statement (a callback per text we
+    send, more than one for most: it must stay cheap). Once: a later callback about the
+    same message adds nothing. ``outbound``: one of ours; ``pause``: wait the moment Twilio
+    needs after sending (``DELETE_SENT_AFTER``)."""
     insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     connection.execute(insert(PendingDeletion).values(
-        id=uuid.uuid4(), provider_sid=provider_sid, created_at=now, attempts=0, outbound=True,
-        not_before=now + DELETE_SENT_AFTER).on_conflict_do_nothing())
+        id=uuid.uuid4(), provider_sid=provider_sid, created_at=now, attempts=0,
+        outbound=outbound, not_before=now + DELETE_SENT_AFTER if pause else None,
+    ).on_conflict_do_nothing())
 
 
 def release_held(session: Session, report_id: uuid.UUID) -> list[uuid.UUID]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import xml.etree.ElementTree as ET
+from email.utils import format_datetime
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, select
 
-from channels.sms.outbound import sweep_deletions
+from channels.sms.outbound import sweep_deletions, sweep_left_at_twilio
 from intake.accounts.models import SmsNumber
 from intake.db import Database
 from intake.messaging import prompts
@@ -327,3 +328,29 @@ def test_without_an_approved_notice_a_text_whatsapp_refused_stays_undelivered(
     run_jobs(sms_app)
     assert len(twilio.created()) == 1
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.FAILED
+
+
+def test_what_twilio_still_lists_a_week_on_is_deleted_too(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """The safety net: a message silenced under a flood was never sealed (so never queued),
+    and a text's callbacks may never come. A week on, the daily sweep finds them."""
+    def planted(days_ago: float, *, to: str, from_: str) -> str:
+        sid = new_sid()
+        sent = format_datetime(dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago))
+        twilio.messages.append({"sid": sid, "status": "delivered", "to": to, "from": from_,
+                                "body": "", "account_sid": "AC" + "0" * 32,
+                                "date_created": sent, "date_sent": sent})
+        return sid
+
+    silenced = planted(8, to=MY_NUMBER, from_=phone.number)
+    forgotten = planted(9, to="whatsapp:" + phone.number, from_="whatsapp:" + MY_NUMBER)
+    planted(2, to=phone.number, from_=MY_NUMBER)  # recent: its callbacks may still come
+    planted(30, to="+60390000000", from_="+60123456789")  # not one of our numbers
+    with sms_app.app_context():
+        sweep_left_at_twilio()
+    run_jobs(sms_app)
+    assert sorted(deleted_sids(twilio)) == sorted([silenced, forgotten])
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(PendingDeletion)).all() == []
+        assert counter(session, "twilio_inbound_deleted") == 1
+        assert counter(session, "twilio_outbound_deleted") == 1
