@@ -501,7 +501,13 @@ def _dispatch(turn: Turn) -> None:
     if len(turn.inbound.body) > MAX_BODY_CHARS:
         turn.say(str(prompts.TOO_LONG))
         return
+    # WhatsApp's notice was answered with a keyword (STATUS, HELP, ...): the window is open
+    # all the same, so the held texts go out (after STOP, their job finds the opt-out).
+    held_for = turn.conversation.report_id if (
+        turn.conversation.step == WINDOW and turn.inbound.whatsapp) else None
     if _keyword(turn, body):
+        if held_for is not None:
+            turn.release.extend(release_held(turn.session, held_for))
         return
     if turn.inbound.media_count > 0 and turn.conversation.step != DETAILS:
         turn.say(str(prompts.PICTURES))

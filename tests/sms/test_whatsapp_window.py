@@ -279,3 +279,14 @@ def test_a_late_tap_on_the_notice_adds_no_words(
     words = worker_messages(sms_app)
     assert phone.text("Read it", ButtonPayload="read", ButtonText="Read it") == []
     assert worker_messages(sms_app) == words
+
+
+def test_a_keyword_in_answer_to_the_notice_releases_the_reply_too(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """STATUS (with or without a receipt) answers as ever, and the window it opens is used."""
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    assert phone.text("STATUS")  # answered as STATUS always is
+    run_jobs(sms_app)
+    assert twilio.created()[-1].form["Body"] == REPLY
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
