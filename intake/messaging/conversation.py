@@ -501,13 +501,13 @@ def _dispatch(turn: Turn) -> None:
     if len(turn.inbound.body) > MAX_BODY_CHARS:
         turn.say(str(prompts.TOO_LONG))
         return
-    # WhatsApp's notice was answered with a keyword (STATUS, HELP, ...): the window is open
-    # all the same, so the held texts go out (after STOP, their job finds the opt-out).
-    held_for = turn.conversation.report_id if (
-        turn.conversation.step == WINDOW and turn.inbound.whatsapp) else None
+    if turn.conversation.step == WINDOW and turn.inbound.whatsapp \
+            and turn.conversation.report_id is not None:
+        # WhatsApp's notice answered, whatever the message (words, a tap, a keyword, a
+        # picture): the window is open, so the held texts go out (after STOP, their job
+        # finds the opt-out).
+        turn.release.extend(release_held(turn.session, turn.conversation.report_id))
     if _keyword(turn, body):
-        if held_for is not None:
-            turn.release.extend(release_held(turn.session, held_for))
         return
     if turn.inbound.media_count > 0 and turn.conversation.step != DETAILS:
         turn.say(str(prompts.PICTURES))
@@ -790,13 +790,11 @@ def _answer(turn: Turn, body: str) -> None:
 
 
 def _window(turn: Turn, body: str) -> None:
-    """The first message after WhatsApp's notice: the worker's window is open again, so the
-    report's held texts go out now. Words they typed are kept like any answer to the desk
-    (``_answer``; a tap on the notice's button is none). A text by SMS opens no WhatsApp
-    window: its words are kept, and the texts stay held for their next WhatsApp message."""
+    """The first words after WhatsApp's notice (``_dispatch`` has released the held texts):
+    kept like any answer to the desk (``_answer``; a tap on the notice's button is none). A
+    text by SMS opens no WhatsApp window: its words are kept, and the texts stay held for
+    their next WhatsApp message."""
     if turn.inbound.whatsapp:
-        if turn.conversation.report_id is not None:
-            turn.release.extend(release_held(turn.session, turn.conversation.report_id))
         turn.conversation.step = ANSWER
     _answer(turn, body)
 
