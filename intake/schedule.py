@@ -1,7 +1,8 @@
 """Periodic work: queue the alert batch every quarter hour (each desk's batch hour decides
 when its alerts actually go out), the sweep of messages Twilio still keeps every five
 minutes (and, daily, of any it still lists a week on), the drop of replies kept past their
-window every minute, and the retention run once a day (and at each start).
+window every minute, the texts held for WhatsApp's notice given up hourly once their wait
+is over, and the retention run once a day (and at each start).
 Runs in ``intake worker`` (with Redis) or inside ``intake serve`` (embedded default); the
 jobs are coalesced, so several schedulers are harmless. ``intake alerts deliver`` and
 ``intake retention run`` do one run by hand or from cron."""
@@ -16,6 +17,7 @@ from flask import Flask
 
 from intake.ext import jobs_of
 from intake.messaging.inbound import FORGET_JOB
+from intake.messaging.outbound import EXPIRE_HELD_JOB
 
 DELIVER_ALERTS = "intake.alerts.delivery.deliver_due"
 RETENTION = "intake.retention.service.run_job"  # daily: deletes due numbers and reports
@@ -28,11 +30,14 @@ KEPT_REPLIES = FORGET_JOB
 # What Twilio still lists a week after it was sent (a message silenced under a flood, a
 # text whose callbacks never came) is queued for deletion too.
 TWILIO_LEFT = "channels.sms.outbound.sweep_left_at_twilio"
+# A text held for WhatsApp's notice that went unanswered for two weeks is given up.
+HELD_TEXTS = EXPIRE_HELD_JOB
 PERIODIC: tuple[tuple[str, float], ...] = ((DELIVER_ALERTS, 15 * 60.0),
                                            (RETENTION, 24 * 3600.0),
                                            (TWILIO_DELETIONS, 5 * 60.0),
                                            (TWILIO_LEFT, 24 * 3600.0),
-                                           (KEPT_REPLIES, 60.0))
+                                           (KEPT_REPLIES, 60.0),
+                                           (HELD_TEXTS, 3600.0))
 log = logging.getLogger("intake.schedule")
 
 

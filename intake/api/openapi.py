@@ -94,8 +94,9 @@ SCHEMAS: dict[str, Schema] = {
         "delivery": _nullable("string", description=(
             "A desk reply texted to the worker: what became of the text, in words "
             "(\"delivered\", \"not delivered: ...\" with Twilio's reason, \"held: ...\" "
-            "while WhatsApp's notice waits for the worker's answer). Null for the "
-            "worker's words and for replies that were not texted.")),
+            "while WhatsApp's notice waits for the worker's answer, 14 days at most, then "
+            "\"not delivered: ...\"). Null for the worker's words and for replies that were "
+            "not texted.")),
     }),
     "Triage": _object({
         "report_id": _UUID,

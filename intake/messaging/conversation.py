@@ -42,7 +42,7 @@ from intake.db import Database, first_row, table_of
 from intake.i18n import DEFAULT, LANGUAGES, language_label
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
-from intake.messaging.outbound import release_held
+from intake.messaging.outbound import NOTICE_WAIT, release_held
 from intake.messaging.segments import count_segments
 from intake.remedy.models import Verdict
 from intake.remedy.verdicts import question_text
@@ -424,7 +424,9 @@ def _opted_out(session: Session, tag: str) -> bool:
 
 
 def _expired(conversation: State | Conversation, now: dt.datetime) -> bool:
-    timeout = VERDICT_TIMEOUT if conversation.step in _WAITING else IDLE_TIMEOUT
+    step = conversation.step
+    timeout = (IDLE_TIMEOUT if step not in _WAITING
+               else NOTICE_WAIT if step == WINDOW else VERDICT_TIMEOUT)
     return now - conversation.updated_at > timeout
 
 

@@ -131,6 +131,9 @@ class OutboundMessage(Base):
     # The approved WhatsApp notice sent for a HELD text: Twilio's sid of it, or the claim of
     # the job sending it (``NUDGE_CLAIM`` + hex) until Twilio answers. Set once, never again.
     nudge_sid: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    # When WhatsApp's refusal made it HELD: a text whose notice goes unanswered for
+    # ``NOTICE_WAIT`` is given up (``expire_held``).
+    held_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class PendingDeletion(Base):

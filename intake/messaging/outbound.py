@@ -8,6 +8,7 @@ the sending job lives in ``channels.sms.outbound``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from intake.ext import database_of
 from intake.messaging.models import Counter, OutboundMessage, OutboundStatus, PendingDeletion
 from intake.reports.models import Report, ReportMessage
 
 OPTED_OUT_AT_CARRIER = "21610"
+log = logging.getLogger(__name__)
 # The job that sends one owed text (in ``channels.sms``; named, not imported: intake may
 # not import channels).
 SEND_TEXT_JOB = "channels.sms.outbound.send_outbound"
@@ -83,6 +86,7 @@ def record_status(session: Session, *, provider_sid: str, status: str, error_cod
             outbound.error_code = error_code if error_code.isdigit() else None
             if error_code == WHATSAPP_WINDOW_CLOSED and can_nudge and outbound.nudge_sid is None:
                 outbound.status = OutboundStatus.HELD
+                outbound.held_at = now
                 nudge = outbound.id
     session.flush()
     return Recorded(known=True, nudge=nudge)
@@ -120,16 +124,50 @@ def release_held(session: Session, report_id: uuid.UUID) -> list[uuid.UUID]:
     return [outbound.id for outbound in held]
 
 
+# How long a held text waits for the worker to answer WhatsApp's notice: as long as their
+# conversation waits for that answer (``conversation.VERDICT_TIMEOUT``). Past it, their next
+# message begins a new conversation, which releases nothing: the text is given up, and the
+# desk is told (``NOTICE_UNANSWERED``) instead of "held" for good.
+NOTICE_WAIT = dt.timedelta(days=14)
+EXPIRE_HELD_JOB = "intake.messaging.outbound.expire_held_job"
+
+
+def expire_held(session: Session, *, now: dt.datetime) -> int:
+    """Give up the texts held for longer than ``NOTICE_WAIT``: they fail, and their error
+    code says the notice went unanswered. The number of texts given up."""
+    given_up = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.status == OutboundStatus.HELD,
+               OutboundMessage.held_at < now - NOTICE_WAIT)
+        .values(status=OutboundStatus.FAILED, error_code=NOTICE_UNANSWERED)
+        .execution_options(synchronize_session=False))
+    return int(getattr(given_up, "rowcount", 0) or 0)
+
+
+def expire_held_job() -> None:
+    """The periodic run (``intake.schedule``, hourly): a text is given up within the hour
+    after its wait; the desk's page then says why."""
+    with database_of().transaction() as session:
+        given_up = expire_held(session, now=dt.datetime.now(dt.UTC))
+    if given_up:
+        log.info("held texts given up", extra={"job": EXPIRE_HELD_JOB, "count": given_up})
+
+
 _SETTLED = frozenset({OutboundStatus.DELIVERED, OutboundStatus.FAILED,
                       OutboundStatus.OPTED_OUT, OutboundStatus.HELD})
 
 
 # What the desk is told of a text Twilio could not deliver, by Twilio's error code.
 WHATSAPP_WINDOW_CLOSED = "63016"
+NOTICE_UNANSWERED = "notice"  # ours, not Twilio's (theirs are digits): ``expire_held``
 UNDELIVERED_REASONS = {
     WHATSAPP_WINDOW_CLOSED: "WhatsApp lets us write freely only within 24 hours of the "
                             "worker's last message; the worker can still read the reply with "
                             "STATUS and their receipt, or on the follow-up page",
+    NOTICE_UNANSWERED: f"WhatsApp refused it outside its 24-hour window and the worker did not "
+                       f"answer WhatsApp's approved notice within {NOTICE_WAIT.days} days; "
+                       f"they can still read the reply with STATUS and their receipt, or on "
+                       f"the follow-up page",
     "30003": "the phone was off or out of reach",
     "30004": "the number blocks texts from us",
     "30005": "the number is unknown or no longer in use",
@@ -168,7 +206,8 @@ _NOTES = {
     OutboundStatus.OPTED_OUT: "not sent: the worker texted STOP",
     OutboundStatus.HELD: "held: WhatsApp lets us write freely only within 24 hours of the "
                          "worker's last message, so we sent WhatsApp's approved notice; the "
-                         "reply goes out when the worker answers it",
+                         "reply goes out when the worker answers it (we wait "
+                         f"{NOTICE_WAIT.days} days)",
 }
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from intake import schema
 from intake.db import Base, Database
+from intake.messaging.models import OutboundMessage, OutboundStatus
 from intake.models import (
     Author,
     Channel,
@@ -78,3 +82,24 @@ def test_reports_keep_only_the_day_of_arrival(migrated_engine: Engine) -> None:
     ]
     assert time_columns == []
     assert "DATE" in str(columns["received_on"]["type"]).upper()
+
+
+def test_texts_held_before_0011_count_their_wait_from_the_day_they_were_queued(
+        tmp_path: Path) -> None:
+    """Without ``held_at`` they would stay held for good; other texts get none."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    schema.upgrade(engine, "0010")
+    queued = dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
+    with engine.begin() as connection:
+        for status in ("HELD", "SENT"):  # as SQLAlchemy stores the enum: by name
+            connection.execute(text(
+                "INSERT INTO outbound_messages (id, report_id, kind, status, attempts, "
+                "created_at) VALUES (:id, :report, 'reply', :status, 1, :created)"),
+                {"id": uuid.uuid4().hex, "report": uuid.uuid4().hex, "status": status,
+                 "created": queued})
+    schema.upgrade(engine)
+    with Session(engine) as session:  # no foreign keys on this engine: no reports needed
+        held_since = dict(session.execute(select(OutboundMessage.status,
+                                                 OutboundMessage.held_at)).all())
+    engine.dispose()
+    assert held_since == {OutboundStatus.HELD: queued, OutboundStatus.SENT: None}

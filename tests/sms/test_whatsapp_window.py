@@ -5,6 +5,7 @@ the reply. Twilio's REST API is the local fake; its callbacks are signed as Twil
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 
 import pytest
@@ -15,7 +16,7 @@ from twilio.rest.api.v2010.account.message import MessageList
 
 from intake import create_app
 from intake.errors import ConfigError
-from intake.messaging import prompts
+from intake.messaging import outbound, prompts
 from intake.messaging.models import Conversation, OutboundMessage, OutboundStatus
 from intake.messaging.outbound import delivery_notes
 from intake.reports.models import Author, ReportMessage
@@ -104,7 +105,7 @@ def test_a_refused_reply_is_held_and_the_worker_gets_the_approved_notice(
         assert delivery_notes(session, [held.report_id]) == {held.message_id: (
             "held: WhatsApp lets us write freely only within 24 hours of the worker's last "
             "message, so we sent WhatsApp's approved notice; the reply goes out when the "
-            "worker answers it")}
+            "worker answers it (we wait 14 days)")}
     # The notice's own callbacks leave the text held; so does a late one about the text.
     callback(phone, twilio.messages[-1]["sid"], "delivered")
     callback(phone, twilio.messages[0]["sid"], "sent")
@@ -290,3 +291,46 @@ def test_a_keyword_in_answer_to_the_notice_releases_the_reply_too(
     run_jobs(sms_app)
     assert twilio.created()[-1].form["Body"] == REPLY
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def held_days_ago(app: Flask, outbound_id: uuid.UUID, days: float) -> None:
+    """The text was held (and the notice sent) ``days`` ago: both clocks moved back."""
+    back = dt.timedelta(days=days)
+    with database(app).transaction() as session:
+        held = session.get(OutboundMessage, outbound_id)
+        assert held is not None and held.held_at is not None
+        held.held_at -= back
+        for conversation in session.scalars(select(Conversation)):
+            conversation.updated_at -= back
+
+
+def test_a_notice_unanswered_for_two_weeks_gives_the_text_up(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Past the wait the worker's next message begins a new conversation, which releases
+    nothing: the desk is told the text will not go, not "held" for good."""
+    caplog.set_level("INFO", logger="intake.messaging.outbound")
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    held_days_ago(sms_app, outbound_id, 13.9)
+    with sms_app.app_context():
+        outbound.expire_held_job()
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.HELD
+    assert not [r for r in caplog.records if r.getMessage() == "held texts given up"]
+    held_days_ago(sms_app, outbound_id, 0.2)
+    with sms_app.app_context():
+        outbound.expire_held_job()
+    given_up = row(sms_app, outbound_id)
+    assert given_up.status is OutboundStatus.FAILED
+    with database(sms_app).transaction() as session:
+        assert delivery_notes(session, [given_up.report_id]) == {given_up.message_id: (
+            "not delivered: WhatsApp refused it outside its 24-hour window and the worker did "
+            "not answer WhatsApp's approved notice within 14 days; they can still read the "
+            "reply with STATUS and their receipt, or on the follow-up page")}
+    lines = [r for r in caplog.records if r.getMessage() == "held texts given up"]
+    assert [r.__dict__["count"] for r in lines] == [1]
+    # Their next message, on WhatsApp, begins anew and sends nothing of the old reply.
+    assert phone.text("hello") == [say(sms_app, prompts.WELCOME, "en")]
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 2  # the text and the notice, nothing since
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.FAILED
