@@ -124,10 +124,10 @@ def release_held(session: Session, report_id: uuid.UUID) -> list[uuid.UUID]:
     return [outbound.id for outbound in held]
 
 
-# How long a held text waits for the worker to answer WhatsApp's notice: as long as their
-# conversation waits for that answer (``conversation.VERDICT_TIMEOUT``). Past it, their next
-# message begins a new conversation, which releases nothing: the text is given up, and the
-# desk is told (``NOTICE_UNANSWERED``) instead of "held" for good.
+# How long a held text waits for the worker to answer WhatsApp's notice; their conversation
+# waits as long in its window step (``conversation._expired``). Past it, their next message
+# begins a new conversation, which releases nothing: the text is given up, and the desk is
+# told (``NOTICE_UNANSWERED``) instead of "held" for good.
 NOTICE_WAIT = dt.timedelta(days=14)
 EXPIRE_HELD_JOB = "intake.messaging.outbound.expire_held_job"
 
@@ -164,10 +164,10 @@ UNDELIVERED_REASONS = {
     WHATSAPP_WINDOW_CLOSED: "WhatsApp lets us write freely only within 24 hours of the "
                             "worker's last message; the worker can still read the reply with "
                             "STATUS and their receipt, or on the follow-up page",
-    NOTICE_UNANSWERED: f"WhatsApp refused it outside its 24-hour window and the worker did not "
+    NOTICE_UNANSWERED: "WhatsApp refused it outside its 24-hour window and the worker did not "
                        f"answer WhatsApp's approved notice within {NOTICE_WAIT.days} days; "
-                       f"they can still read the reply with STATUS and their receipt, or on "
-                       f"the follow-up page",
+                       "they can still read the reply with STATUS and their receipt, or on "
+                       "the follow-up page",
     "30003": "the phone was off or out of reach",
     "30004": "the number blocks texts from us",
     "30005": "the number is unknown or no longer in use",
