@@ -25,7 +25,13 @@ from intake.errors import ConfigError
 from intake.ext import database_of, jobs_of, settings_of
 from intake.jobs import coalesced_started
 from intake.messaging.conversation import await_answer, await_verdict, await_window
-from intake.messaging.models import OWED, OutboundMessage, OutboundStatus, PendingDeletion
+from intake.messaging.models import (
+    OWED,
+    OptOut,
+    OutboundMessage,
+    OutboundStatus,
+    PendingDeletion,
+)
 from intake.messaging.outbound import (
     NUDGE_JOB,
     OPTED_OUT_AT_CARRIER,
@@ -418,6 +424,37 @@ def sweep_left_at_twilio() -> None:
     if found:
         jobs_of().enqueue_coalesced("channels.sms.outbound.sweep_deletions")
         log.info("left at Twilio", extra={"job": SWEEP_LEFT_JOB, "count": len(found)})
+
+
+def release_held(tag: str) -> None:
+    """The worker answered WhatsApp's notice (``RELEASE_JOB``): their window is open, so
+    every text held for them goes out, whichever report it is of. A worker with two reports
+    may have a text held for each, and a notice for each, and answer only the last (their
+    conversation waits for one report at a time). Held texts are few (two weeks at most,
+    ``expire_held``); only the courier can tell which of them are this worker's."""
+    settings = settings_of()
+    courier = _courier()
+    with database_of().transaction() as session:
+        if session.get(OptOut, tag) is not None:  # STOP in answer: ``forget_number`` cancels
+            return
+        held = session.execute(
+            select(OutboundMessage, Report).join(Report, Report.id == OutboundMessage.report_id)
+            .where(OutboundMessage.status == OutboundStatus.HELD,
+                   Report.contact_sealed.is_not(None))
+            .order_by(OutboundMessage.created_at, OutboundMessage.id)
+            .with_for_update(of=OutboundMessage)).all()
+        released = []
+        for outbound, report in held:
+            if _sender_of(report, courier, settings.pepper) == tag:
+                outbound.status = OutboundStatus.QUEUED
+                released.append(str(outbound.id))
+    for outbound_id in released:  # in the order they were written
+        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=outbound_id)
+
+
+def _sender_of(report: Report, courier: PrivateKey, pepper: bytes) -> str:
+    """The sender_tag of the number sealed with ``report`` (it must have one)."""
+    return sender_tag(pepper, open_contact(report, courier).number)
 
 
 def forget_number(tag: str, stopped_at: str | None = None) -> None:

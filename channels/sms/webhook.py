@@ -24,7 +24,7 @@ from intake.messaging.inbound import receive, replay
 from intake.messaging.outbound import (
     FINISHED,
     NUDGE_JOB,
-    SEND_TEXT_JOB,
+    RELEASE_JOB,
     delete_at_twilio_later,
     record_status,
 )
@@ -135,8 +135,8 @@ def inbound() -> ResponseReturnValue:
     if received.forget_sender:
         jobs.enqueue("channels.sms.outbound.forget_number", tag=received.forget_sender,
                      stopped_at=now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-    for outbound_id in received.release:
-        jobs.enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
+    if received.release_for:
+        jobs.enqueue(RELEASE_JOB, tag=received.release_for)
     jobs.enqueue_coalesced("channels.sms.outbound.sweep_deletions")
     return twiml(received.replies)
 

@@ -42,7 +42,7 @@ from intake.db import Database, first_row, table_of
 from intake.i18n import DEFAULT, LANGUAGES, language_label
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut
-from intake.messaging.outbound import NOTICE_WAIT, release_held
+from intake.messaging.outbound import NOTICE_WAIT
 from intake.messaging.segments import count_segments
 from intake.remedy.models import Verdict
 from intake.remedy.verdicts import question_text
@@ -106,8 +106,9 @@ class Outcome:
     replies: list[str] = field(default_factory=list, repr=False)
     language: str = DEFAULT
     forget_sender: str | None = None  # a sender_tag whose sealed numbers must be forgotten
-    # Held texts queued again (the window is open): the caller enqueues their sending.
-    release: tuple[uuid.UUID, ...] = ()
+    # The sender_tag whose held texts go out now (their WhatsApp window is open): the caller
+    # enqueues ``RELEASE_JOB`` for it.
+    release_for: str | None = None
 
 
 @dataclass(slots=True)
@@ -147,7 +148,7 @@ class Turn:
     now: dt.datetime
     replies: list[str] = field(default_factory=list)
     forget: bool = False
-    release: list[uuid.UUID] = field(default_factory=list)
+    release: bool = False  # the sender's held texts go out (``Outcome.release_for``)
     opened: Session | None = None
 
     @property
@@ -255,7 +256,7 @@ def outcome_of(turn: Turn, *, silent: bool) -> Outcome:
                                               for r in turn.replies if r],
                    language=turn.conversation.language,
                    forget_sender=turn.tag if turn.forget else None,
-                   release=tuple(turn.release))
+                   release_for=turn.tag if turn.release else None)
 
 
 _NUMBERS: dict[str, tuple[str | None, dt.datetime]] = {}
@@ -460,7 +461,7 @@ def await_answer(session: Session, *, tag: str, report_id: uuid.UUID, inbound_nu
 def await_window(session: Session, *, tag: str, report_id: uuid.UUID, inbound_number: str,
                  language: str, now: dt.datetime, zawgyi: bool = False) -> bool:
     """After WhatsApp's notice (sent because WhatsApp refused a held text of this report):
-    the sender's next message releases the report's held texts (``_window``). Called by the
+    the sender's next message releases their held texts (``_dispatch``). Called by the
     job that sends the notice. A conversation in the middle of a new report is left alone
     (False): that worker is writing to us now, so the window is open already."""
     return _await(session, WINDOW, tag=tag, report_id=report_id,
@@ -506,9 +507,9 @@ def _dispatch(turn: Turn) -> None:
     if turn.conversation.step == WINDOW and turn.inbound.whatsapp \
             and turn.conversation.report_id is not None:
         # WhatsApp's notice answered, whatever the message (words, a tap, a keyword, a
-        # picture): the window is open, so the held texts go out (after STOP, their job
-        # finds the opt-out).
-        turn.release.extend(release_held(turn.session, turn.conversation.report_id))
+        # picture): the window is open, so the held texts go out, those of this report and
+        # of any other of the worker's (after STOP, the release finds the opt-out).
+        turn.release = True
     if _keyword(turn, body):
         return
     if turn.inbound.media_count > 0 and turn.conversation.step != DETAILS:
@@ -792,7 +793,7 @@ def _answer(turn: Turn, body: str) -> None:
 
 
 def _window(turn: Turn, body: str) -> None:
-    """The first words after WhatsApp's notice (``_dispatch`` has released the held texts):
+    """The first words after WhatsApp's notice (``_dispatch`` has the held texts released):
     kept like any answer to the desk (``_answer``; a tap on the notice's button is none). A
     text by SMS opens no WhatsApp window: its words are kept, and the texts stay held for
     their next WhatsApp message."""

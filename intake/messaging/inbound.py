@@ -56,7 +56,7 @@ _DELETIONS = table_of(PendingDeletion)
 class Received:
     replies: list[str] = field(repr=False)
     forget_sender: str | None = None
-    release: tuple[uuid.UUID, ...] = ()  # held texts to send again, once committed
+    release_for: str | None = None  # a sender_tag whose held texts go out, once committed
 
 
 def receive(
@@ -114,7 +114,7 @@ def _receive(database: Database, *, message_sid: str, inbound: Inbound, tag: str
             if turn.opened is not None:
                 turn.opened.close()
     return Received(replies=outcome.replies, forget_sender=outcome.forget_sender,
-                    release=outcome.release)
+                    release_for=outcome.release_for)
 
 
 def _held(database: Database, loaded: Loaded) -> Session:
@@ -136,7 +136,7 @@ def _receive_locked(database: Database, *, message_sid: str, inbound: Inbound, p
         outcome = handle(session, inbound, pepper=pepper, profile=profile, now=now)
         _record(session, _records(message_sid, outcome.replies, pepper, now))
     return Received(replies=outcome.replies, forget_sender=outcome.forget_sender,
-                    release=outcome.release)
+                    release_for=outcome.release_for)
 
 
 def _record(session: Session, records: list[Companion]) -> None:

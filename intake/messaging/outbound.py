@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 SEND_TEXT_JOB = "channels.sms.outbound.send_outbound"
 # The job that sends WhatsApp's approved notice for a held text (``record_status``).
 NUDGE_JOB = "channels.sms.outbound.nudge_held"
+# The job that sends a worker's held texts once they answer the notice (their sender_tag in
+# the payload: only the courier can tell which reports are theirs).
+RELEASE_JOB = "channels.sms.outbound.release_held"
 _DELIVERY = {
     "queued": OutboundStatus.SENT, "accepted": OutboundStatus.SENT,
     "sending": OutboundStatus.SENT, "sent": OutboundStatus.SENT,
@@ -110,18 +113,6 @@ def delete_at_twilio_later(connection: Connection, provider_sid: str, *, now: dt
         id=uuid.uuid4(), provider_sid=provider_sid, created_at=now, attempts=0,
         outbound=outbound, not_before=now + DELETE_SENT_AFTER if pause else None,
     ).on_conflict_do_nothing())
-
-
-def release_held(session: Session, report_id: uuid.UUID) -> list[uuid.UUID]:
-    """The worker wrote again on WhatsApp, so its window is open: the report's held texts are
-    queued again (the caller enqueues ``SEND_TEXT_JOB`` for each id once it commits)."""
-    held = list(session.scalars(select(OutboundMessage).where(
-        OutboundMessage.report_id == report_id,
-        OutboundMessage.status == OutboundStatus.HELD).with_for_update()))
-    for outbound in held:
-        outbound.status = OutboundStatus.QUEUED
-    session.flush()
-    return [outbound.id for outbound in held]
 
 
 # How long a held text waits for the worker to answer WhatsApp's notice; their conversation

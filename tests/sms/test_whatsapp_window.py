@@ -18,8 +18,9 @@ from intake import create_app
 from intake.errors import ConfigError
 from intake.messaging import outbound, prompts
 from intake.messaging.models import Conversation, OutboundMessage, OutboundStatus
-from intake.messaging.outbound import delivery_notes
-from intake.reports.models import Author, ReportMessage
+from intake.messaging.outbound import SEND_TEXT_JOB, delivery_notes, queue_text
+from intake.reports.models import Author, Report, ReportMessage
+from intake.reports.service import add_desk_reply
 from intake.settings import Settings
 from tests.sms.conftest import Phone, SmsWorld, run_jobs, say
 from tests.sms.test_outbound import database, outbound_status, reply_and_queue, report_by_sms
@@ -334,3 +335,53 @@ def test_a_notice_unanswered_for_two_weeks_gives_the_text_up(
     run_jobs(sms_app)
     assert len(twilio.created()) == 2  # the text and the notice, nothing since
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.FAILED
+
+
+def reply_to(app: Flask, report_id: uuid.UUID, text: str) -> uuid.UUID:
+    with database(app).transaction() as session:
+        report = session.get(Report, report_id)
+        assert report is not None
+        outbound = queue_text(session, report, add_desk_reply(session, report, text,
+                                                               author_account_id=None),
+                              kind="reply")
+        assert outbound is not None
+        outbound_id = outbound.id
+    app.extensions["intake.jobs"].enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
+    run_jobs(app)
+    return outbound_id
+
+
+def new_report(app: Flask, worker: Phone) -> uuid.UUID:
+    with database(app).transaction() as session:
+        before = set(session.scalars(select(Report.id)))
+    report_by_sms(worker, consent=True)
+    with database(app).transaction() as session:
+        (made,) = set(session.scalars(select(Report.id))) - before
+    return made
+
+
+def test_one_answer_releases_what_is_held_for_each_of_the_workers_reports(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """A worker with two reports gets a notice for each refused reply; their conversation
+    waits for the last one, and their one answer sends both replies. Another worker's held
+    text stays held."""
+    other = dataclasses.replace(phone, number="+60198765432", whatsapp=True, sent=[])
+    phone.whatsapp = True
+    theirs, first, second = (new_report(sms_app, worker) for worker in (other, phone, phone))
+    held = {}
+    for worker, report_id, text in ((other, theirs, "Not yours"), (phone, first, REPLY),
+                                    (phone, second, "And your second report: we went there.")):
+        held[text] = reply_to(sms_app, report_id, text)
+        whatsapp_refuses(worker, twilio)
+        run_jobs(sms_app)
+    notices = [c for c in twilio.created() if "ContentSid" in c.form]
+    assert [n.form["To"] for n in notices] == [f"whatsapp:{other.number}"] + [
+        f"whatsapp:{phone.number}"] * 2
+    assert all(row(sms_app, i).status is OutboundStatus.HELD for i in held.values())
+    phone.text("Read it", ButtonPayload="read")
+    run_jobs(sms_app)
+    assert [c.form.get("Body") for c in twilio.created()[-2:]] == [
+        REPLY, "And your second report: we went there."]
+    assert all(c.form["To"] == f"whatsapp:{phone.number}" for c in twilio.created()[-2:])
+    assert row(sms_app, held[REPLY]).status is OutboundStatus.SENT
+    assert row(sms_app, held["Not yours"]).status is OutboundStatus.HELD
