@@ -448,7 +448,7 @@ def release_held(tag: str) -> None:
             if _sender_of(report, courier, settings.pepper) == tag:
                 outbound.status = OutboundStatus.QUEUED
                 released.append(str(outbound.id))
-    for outbound_id in released:  # in the order they were written
+    for outbound_id in released:  # queued in the order they were written
         jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=outbound_id)
 
 
