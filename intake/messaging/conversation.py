@@ -245,9 +245,14 @@ def take_turn(turn: Turn) -> None:
     zawgyi = typed_in_zawgyi(turn.inbound.body)
     if zawgyi is not None:
         turn.conversation.zawgyi = zawgyi
+    waiting = turn.conversation.step == WINDOW
     with force_locale(turn.conversation.language):
         _dispatch(turn)
-    turn.conversation.updated_at = turn.now
+    if not (waiting and turn.conversation.step == WINDOW):
+        # WhatsApp's notice is waited for from when it was sent, as its held texts are
+        # (``expire_held``): words by SMS meanwhile, kept as they are, do not keep the
+        # worker's conversation waiting after the texts have been given up.
+        turn.conversation.updated_at = turn.now
 
 
 def outcome_of(turn: Turn, *, silent: bool) -> Outcome:
@@ -508,8 +513,10 @@ def _dispatch(turn: Turn) -> None:
             and turn.conversation.report_id is not None:
         # WhatsApp's notice answered, whatever the message (words, a tap, a keyword, a
         # picture): the window is open, so the held texts go out, those of this report and
-        # of any other of the worker's (after STOP, the release finds the opt-out).
+        # of any other of the worker's (after STOP, the release finds the opt-out), and
+        # what the worker writes next answers the desk.
         turn.release = True
+        turn.conversation.step = ANSWER
     if _keyword(turn, body):
         return
     if turn.inbound.media_count > 0 and turn.conversation.step != DETAILS:
@@ -793,12 +800,10 @@ def _answer(turn: Turn, body: str) -> None:
 
 
 def _window(turn: Turn, body: str) -> None:
-    """The first words after WhatsApp's notice (``_dispatch`` has the held texts released):
-    kept like any answer to the desk (``_answer``; a tap on the notice's button is none). A
-    text by SMS opens no WhatsApp window: its words are kept, and the texts stay held for
-    their next WhatsApp message."""
-    if turn.inbound.whatsapp:
-        turn.conversation.step = ANSWER
+    """Words by SMS while WhatsApp's notice waits for an answer (an answer on WhatsApp has
+    ``_dispatch`` release the held texts and move on to ``_answer``): a text by SMS opens no
+    WhatsApp window, so its words are kept and the texts stay held for their next WhatsApp
+    message."""
     _answer(turn, body)
 
 

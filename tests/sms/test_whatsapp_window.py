@@ -337,6 +337,44 @@ def test_a_notice_unanswered_for_two_weeks_gives_the_text_up(
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.FAILED
 
 
+def test_words_by_sms_do_not_make_the_notice_wait_longer_than_the_text(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """The wait counts from the notice: an SMS on day 10 is kept, and once the text has been
+    given up the worker's next WhatsApp message begins a new report, not an answer to the
+    old one."""
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    held_days_ago(sms_app, outbound_id, 10)
+    phone.whatsapp = False
+    words = worker_messages(sms_app)
+    assert phone.text("Still not paid") == [say(sms_app, prompts.ANSWER_ADDED, "en")]
+    assert worker_messages(sms_app) == words + 1
+    assert step(sms_app) == "window"
+    held_days_ago(sms_app, outbound_id, 4.2)
+    with sms_app.app_context():
+        outbound.expire_held_job()
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.FAILED
+    phone.whatsapp = True
+    assert phone.text("hello") == [say(sms_app, prompts.WELCOME, "en")]
+    assert worker_messages(sms_app) == words + 1
+
+
+def test_a_keyword_on_whatsapp_opens_the_window_for_the_words_after_it(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """HELP in answer to the notice releases the text; the worker's next words answer the
+    desk as after any text of theirs, and release nothing more."""
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    assert phone.text("HELP") == [say(sms_app, prompts.HELP, "en")]
+    run_jobs(sms_app)
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+    assert step(sms_app) == "answer"
+    sent = len(twilio.created())
+    assert phone.text("Thank you") == [say(sms_app, prompts.ANSWER_ADDED, "en")]
+    run_jobs(sms_app)
+    assert len(twilio.created()) == sent
+
+
 def reply_to(app: Flask, report_id: uuid.UUID, text: str) -> uuid.UUID:
     with database(app).transaction() as session:
         report = session.get(Report, report_id)
