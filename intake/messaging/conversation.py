@@ -909,8 +909,9 @@ def language_menu(page: int) -> str:
 # Replies that are the same for every worker who gets them: menus and fixed prompts, in
 # every language. Nothing typed, received or issued (a receipt, the desk's answer, a
 # workplace's name) is ever among them.
-_FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE_AGAIN, prompts.CATEGORY_MENU,
-                  prompts.DETAILS, prompts.CONSENT, prompts.HELP, prompts.STOPPED,
+_FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE, prompts.WORKPLACE_AGAIN,
+                  prompts.CATEGORY_MENU, prompts.DETAILS, prompts.CONSENT, prompts.HELP,
+                  prompts.STOPPED,
                   prompts.STARTED, prompts.STATUS_NONE, prompts.STATUS_NOT_FOUND,
                   prompts.PICTURES, prompts.TOO_LONG, prompts.UNAVAILABLE,
                   prompts.VERDICT_THANKS, prompts.REPORT_GONE, prompts.VERDICT_GONE,
@@ -952,7 +953,7 @@ def _language(turn: Turn, body: str) -> None:
         return
     conversation.language = chosen
     with force_locale(conversation.language):
-        turn.say(_prompt_for(conversation.step))
+        _ask(turn, again=False)
 
 
 @functools.cache
@@ -962,11 +963,21 @@ def _language_names() -> dict[str, str]:
         language.name, zawgyi_spelling(language.name), language_label(language.code))}
 
 
-def _prompt_for(step: str) -> str:
-    return str({
-        WORKPLACE: prompts.WORKPLACE_AGAIN, CONFIRM: prompts.WORKPLACE_AGAIN,
-        CATEGORY: prompts.CATEGORY_MENU, DETAILS: prompts.DETAILS, CONSENT: prompts.CONSENT,
-    }.get(step, prompts.WELCOME))
+def _ask(turn: Turn, *, again: bool) -> None:
+    """The question of the conversation's step: ``again`` after an answer that was not one
+    (at the workplace step: that workplace was not found), else afresh, as in a language the
+    worker has just chosen."""
+    conversation = turn.conversation
+    if conversation.step == CONFIRM and conversation.candidate_facility_id is not None:
+        facility = facilities.get(turn.session, conversation.candidate_facility_id)
+        if facility is not None:
+            turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": facility.name})
+            return
+    workplace = prompts.WORKPLACE_AGAIN if again else prompts.WORKPLACE
+    turn.say(str({
+        WORKPLACE: workplace, CONFIRM: workplace, CATEGORY: prompts.CATEGORY_MENU,
+        DETAILS: prompts.DETAILS, CONSENT: prompts.CONSENT,
+    }.get(conversation.step, prompts.WELCOME)))
 
 
 def _invalid(turn: Turn) -> None:
@@ -977,12 +988,7 @@ def _invalid(turn: Turn) -> None:
         conversation.invalid_answers = 0
         turn.say(str(prompts.HELP))
         return
-    if conversation.step == CONFIRM and conversation.candidate_facility_id is not None:
-        facility = facilities.get(turn.session, conversation.candidate_facility_id)
-        if facility is not None:
-            turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": facility.name})
-            return
-    turn.say(_prompt_for(conversation.step))
+    _ask(turn, again=True)
 
 
 def _number(body: str) -> int | None:

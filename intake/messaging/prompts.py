@@ -13,6 +13,8 @@ from flask_babel import lazy_pgettext
 WELCOME = lazy_pgettext(
     "sms", "Worker Voice: tell us about a problem at work in secret. Send the code on the "
     "poster or the factory name. 0 = other language")
+# The workplace question alone: asked in the language the worker has just chosen.
+WORKPLACE = lazy_pgettext("sms", "Send the code on the poster or the factory name.")
 WORKPLACE_AGAIN = lazy_pgettext(
     "sms", "We could not find that workplace. Send the code on the poster, or the factory "
     "name.")

@@ -48,7 +48,8 @@ def test_whole_conversation_from_first_message_to_receipt(
         assert phone.text("hola") == [say(sms_app, prompts.WELCOME, "es")]
     else:
         phone.text("hello")
-        assert choose_language(phone, lang) == [say(sms_app, prompts.WORKPLACE_AGAIN, lang)]
+        # the workplace question in the language chosen (not "we could not find it")
+        assert choose_language(phone, lang) == [say(sms_app, prompts.WORKPLACE, lang)]
     assert phone.text("MY 4821") == [say(sms_app, prompts.CATEGORY_MENU, lang)]
     assert phone.text("1") == [say(sms_app, prompts.DETAILS, lang)]
     assert phone.text("They did not pay us for March.") == []
@@ -81,6 +82,16 @@ def test_misspelled_workplace_name_is_confirmed(phone: Phone, sms_world: SmsWorl
     assert phone.text("penang circit") == [
         say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Penang Circuit Assembly")]
     assert phone.text("1") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+
+
+def test_a_language_chosen_at_the_suggested_workplace_asks_about_it_again(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """0 while asked "Is it ...?": the same question comes back in the language chosen."""
+    phone.text("hi")
+    phone.text("penang circit")
+    assert choose_language(phone, "ms") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "ms", name="Penang Circuit Assembly")]
+    assert phone.text("1") == [say(sms_app, prompts.CATEGORY_MENU, "ms")]
 
 
 def test_no_to_the_suggested_workplace_asks_again(phone: Phone, sms_world: SmsWorld,
@@ -228,7 +239,7 @@ def test_a_language_named_at_the_menu_is_chosen(phone: Phone, sms_world: SmsWorl
                                                 sms_app: Flask, typed: str) -> None:
     phone.text("0")
     phone.text("9")  # its second page: the name works from either
-    assert phone.text(typed) == [say(sms_app, prompts.WORKPLACE_AGAIN, "ms")]
+    assert phone.text(typed) == [say(sms_app, prompts.WORKPLACE, "ms")]
 
 
 def test_burmese_named_as_a_zawgyi_keyboard_types_it_is_chosen(
@@ -236,7 +247,7 @@ def test_burmese_named_as_a_zawgyi_keyboard_types_it_is_chosen(
     phone.text("0")
     # "Myanmar" on a Zawgyi keyboard (written out: medial ra before the letter, U+1039 asat)
     assert phone.text("\u103b\u1019\u1014\u1039\u1019\u102c") == [
-        zawgyi_spelling(say(sms_app, prompts.WORKPLACE_AGAIN, "my"))]
+        zawgyi_spelling(say(sms_app, prompts.WORKPLACE, "my"))]
 
 
 def test_a_number_the_menu_does_not_offer_shows_it_again(phone: Phone, sms_world: SmsWorld,

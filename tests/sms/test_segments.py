@@ -50,6 +50,21 @@ def test_a_whole_report_costs_at_most_8_gsm7_or_14_ucs2_segments(app: Flask,
     assert total <= limit, [(n, c.segments) for n, c in zip(CONVERSATION, counts, strict=True)]
 
 
+@pytest.mark.parametrize("lang", CODES)
+def test_a_report_in_a_language_chosen_from_the_menu_keeps_the_budget(app: Flask,
+                                                                      lang: str) -> None:
+    """A worker who texts a number that starts in English (a migrant in Malaysia): its
+    welcome, the menu's pages up to their language, then the workplace question and the
+    rest of the report in theirs. The menu is UCS-2 (it names each language in its own
+    script), so the whole costs at most 14 segments."""
+    page = 1 if CODES.index(lang) < 7 else 2
+    with app.test_request_context(), force_locale("en"):
+        menu = [count_segments(language_menu(shown)) for shown in range(1, page + 1)]
+    counts = [count_segments(render(app, "WELCOME", "en")), *menu] + [
+        count_segments(render(app, name, lang)) for name in ["WORKPLACE", *CONVERSATION[1:]]]
+    assert sum(c.segments for c in counts) <= 14, [c.segments for c in counts]
+
+
 def test_burmese_spelled_in_zawgyi_keeps_the_budgets(app: Flask) -> None:
     """A phone that types Zawgyi gets every prompt in that spelling (intake.reports.burmese)."""
     spelled = {name: zawgyi_spelling(render(app, name, "my")) for name in PROMPTS}
