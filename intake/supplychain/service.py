@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,9 @@ from intake.supplychain.models import Facility
 
 POSTER_CODE = re.compile(r"\b([A-Za-z]{2}\d{4})\b")  # the shape workers type
 MIN_NAME_SCORE = 60
+# Fewer letters than this name no workplace: WRatio gives any text found inside a long name
+# the cut-off score (60), so "2", "si" or "ok" would each "find" some factory.
+MIN_NAME_LETTERS = 3
 MAX_QUERY_CHARS = 100
 INDEX_TTL = 60.0  # seconds
 
@@ -106,7 +110,7 @@ def code_in_text(session: Session, text: str) -> Workplace | None:
 def search(session: Session, text: str, *, limit: int = 8) -> list[Workplace]:
     """Workplaces whose names best match ``text``, best first (rapidfuzz WRatio)."""
     query = text.strip()[:MAX_QUERY_CHARS]
-    if not query:
+    if _letters(query) < MIN_NAME_LETTERS:
         return []
     index = _index(session)
     matches = process.extract(
@@ -114,6 +118,13 @@ def search(session: Session, text: str, *, limit: int = 8) -> list[Workplace]:
         processor=utils.default_process, limit=limit, score_cutoff=MIN_NAME_SCORE,
     )
     return [index.by_id[key] for _name, _score, key in matches]
+
+
+def _letters(text: str) -> int:
+    """Letters in ``text``, in any script; a wide one (a Chinese character) counts two, as
+    two of them often make a name."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+               for c in text if c.isalpha())
 
 
 def count(session: Session) -> int:

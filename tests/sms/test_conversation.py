@@ -84,6 +84,16 @@ def test_misspelled_workplace_name_is_confirmed(phone: Phone, sms_world: SmsWorl
     assert phone.text("1") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
 
 
+@pytest.mark.parametrize("typed", ["ok", "2", "pe"])
+def test_a_word_too_short_to_name_a_workplace_is_not_taken_for_one(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, typed: str) -> None:
+    """Each is inside a factory's name ("Bangkok", "Penang"): no "Is it ...?" for them."""
+    phone.text("hi")
+    assert phone.text(typed) == [say(sms_app, prompts.WORKPLACE_AGAIN, "en")]
+    assert phone.text("bangkk") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Bangkok Sensor Works")]
+
+
 def test_a_language_chosen_at_the_suggested_workplace_asks_about_it_again(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
     """0 while asked "Is it ...?": the same question comes back in the language chosen."""

@@ -117,6 +117,12 @@ def test_misspelled_name_is_found(worker: Worker, world: World) -> None:
     assert "Penang Circuit Assembly" in page
 
 
+def test_fewer_than_three_letters_name_no_workplace(worker: Worker, world: World) -> None:
+    """"ok" is inside "Bangkok": WRatio scores any text found in a long name at the cut-off."""
+    assert "Bangkok Sensor Works" in worker.get("/en/report?q=bangkk").get_data(as_text=True)
+    assert "Bangkok Sensor Works" not in worker.get("/en/report?q=ok").get_data(as_text=True)
+
+
 @pytest.mark.parametrize(("lang", "malaysia", "mexico"), [
     ("es", "Malasia", "México"), ("zh_Hans", "马来西亚", "墨西哥"), ("th", "มาเลเซีย", "เม็กซิโก")])
 def test_each_workplace_says_its_country_in_the_workers_language(
