@@ -531,7 +531,9 @@ def _dispatch(turn: Turn) -> None:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    """Case and accents dropped, as our GSM-7 texts spell words: "Hủy" is HUY. Vietnamese
+    đ is a letter of its own, not d with a mark, so it is made d by hand ("Bắt đầu")."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold().replace("đ", "d"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -540,10 +542,17 @@ def keyword_in(body: str) -> tuple[str, frozenset[str], str] | None:
     languages (``languages`` whose word it is; empty for English), else None.
 
     Every catalog's keywords count whatever the conversation's language: a worker whose
-    conversation ended (or never began) still gets START and STATUS in their own words.
+    conversation ended (or never began) still gets START and STATUS in their own words. A
+    keyword made of two words counts as they are written, with a space (Vietnamese TRACUU,
+    typed "Tra cứu"), as well as joined, as our texts spell it.
     """
+    keywords = _all_keywords()
     first, _, rest = body.strip().partition(" ")
-    found = _all_keywords().get(_fold(first))
+    found = keywords.get(_fold(first))
+    if found is None and rest:
+        second, _, after = rest.strip().partition(" ")
+        found = keywords.get(_fold(first + second))
+        rest = after
     return (found[0], found[1], rest.strip()) if found else None
 
 

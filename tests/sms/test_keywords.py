@@ -70,6 +70,17 @@ def test_done_in_each_language_ends_the_details(phone: Phone, sms_world: SmsWorl
                                                                  "en")]
 
 
+def test_a_keyword_of_two_words_works_as_they_are_written(phone: Phone, sms_world: SmsWorld,
+                                                          sms_app: Flask) -> None:
+    """Our Vietnamese texts say TRACUU and BATDAU (GSM-7, no spaces); workers write
+    "Tra cứu" and "Bắt đầu"."""
+    assert phone.text("Tra cứu 0000 0000 0000 0000") == [
+        say(sms_app, prompts.STATUS_NOT_FOUND, "vi")]
+    phone.text("HUY")
+    assert phone.text("Bắt đầu") == [say(sms_app, prompts.STARTED, "vi")]
+    assert phone.text("Bat dau lam viec o Penang") != [say(sms_app, prompts.STARTED, "vi")]
+
+
 def test_no_word_means_two_different_keywords(sms_app: Flask) -> None:
     from intake.messaging.conversation import _all_keywords
 
