@@ -667,7 +667,7 @@ def _reset(turn: Turn) -> None:
 
 def _start(turn: Turn, body: str) -> None:
     """A first message: a poster code in it skips the workplace question."""
-    if body == "0":
+    if _number(body) == 0:
         turn.conversation.step = WORKPLACE
         _language_menu(turn, page=1)
         return
@@ -681,7 +681,7 @@ def _start(turn: Turn, body: str) -> None:
 
 
 def _workplace(turn: Turn, body: str) -> None:
-    if body == "0":
+    if _number(body) == 0:
         _language_menu(turn, page=1)
         return
     found = facilities.by_poster_code(turn.session, body) or facilities.code_in_text(
@@ -700,17 +700,18 @@ def _workplace(turn: Turn, body: str) -> None:
 
 def _confirm(turn: Turn, body: str) -> None:
     conversation = turn.conversation
-    if body == "1" and conversation.candidate_facility_id is not None:
+    choice = _number(body)
+    if choice == 1 and conversation.candidate_facility_id is not None:
         facility = facilities.get(turn.session, conversation.candidate_facility_id)
         if facility is not None:
             _workplace_chosen(turn, facility)
             return
-    if body == "2":
+    if choice == 2:
         conversation.candidate_facility_id = None
         conversation.step = WORKPLACE
         turn.say(str(prompts.WORKPLACE_AGAIN))
         return
-    if body == "0":
+    if choice == 0:
         _language_menu(turn, page=1)
         return
     _invalid(turn)
@@ -726,7 +727,7 @@ def _workplace_chosen(turn: Turn, facility: Workplace) -> None:
 
 
 def _category(turn: Turn, body: str) -> None:
-    if body == "0":
+    if _number(body) == 0:
         _language_menu(turn, page=1)
         return
     choice = _number(body)
@@ -834,7 +835,8 @@ def _is_done(body: str) -> bool:
 
 
 def _consent(turn: Turn, body: str) -> None:
-    if body not in ("1", "2"):
+    choice = _number(body)
+    if choice not in (1, 2):
         _invalid(turn)
         return
     report = turn.session.get(Report, turn.conversation.report_id)
@@ -842,7 +844,7 @@ def _consent(turn: Turn, body: str) -> None:
         _reset(turn)
         _start(turn, "")
         return
-    if body == "1":
+    if choice == 1:
         attach_contact(turn.session, report, turn.inbound.sender, now=turn.now,
                        zawgyi=turn.conversation.zawgyi, whatsapp=turn.conversation.whatsapp,
                        wrote_to=turn.inbound.to)
@@ -1001,6 +1003,8 @@ def _invalid(turn: Turn) -> None:
 
 
 def _number(body: str) -> int | None:
+    """A menu's answer in the digits of any script: "３" from a Chinese keyboard, "๓" from
+    a Thai one, "٣" from an Arabic one; None if the message is not a short number."""
     digits = "".join(str(unicodedata.decimal(c, "")) for c in body.strip() if c.isdecimal())
     if not digits or len(digits) > 3 or len(body.strip()) > 4:
         return None

@@ -111,6 +111,28 @@ def test_no_to_the_suggested_workplace_asks_again(phone: Phone, sms_world: SmsWo
     assert phone.text("2") == [say(sms_app, prompts.WORKPLACE_AGAIN, "en")]
 
 
+@pytest.mark.parametrize("digits", ["０１２", "๐๑๒", "٠١٢", "०१२", "০১২", "၀၁၂"],
+                         ids=["fullwidth", "thai", "arabic", "devanagari", "bengali", "burmese"])
+def test_every_menu_takes_the_digits_of_the_workers_keyboard(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, digits: str) -> None:
+    """0 for the languages, 1 and 2 for yes and no, as a Chinese, Thai, Arabic, Hindi,
+    Bengali or Burmese keyboard types them."""
+    zero, one, two = digits
+    phone.text("hi")
+    assert phone.text(zero) == [language_menu(sms_app, 1)]
+    phone.text("1")  # English
+    assert phone.text("penang circit") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Penang Circuit Assembly")]
+    assert phone.text(two) == [say(sms_app, prompts.WORKPLACE_AGAIN, "en")]
+    phone.text("penang circit")
+    assert phone.text(one) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert phone.text(one) == [say(sms_app, prompts.DETAILS, "en")]
+    phone.text("They kept our passports.")
+    assert phone.text("DONE") == [say(sms_app, prompts.CONSENT, "en")]
+    [receipt_text] = phone.text(two)
+    assert RECEIPT.search(receipt_text), receipt_text
+
+
 def test_invalid_menu_answer_reprompts_then_sends_help(phone: Phone, sms_world: SmsWorld,
                                                        sms_app: Flask) -> None:
     phone.text("MY4821")
