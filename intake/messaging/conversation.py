@@ -727,10 +727,10 @@ def _workplace_chosen(turn: Turn, facility: Workplace) -> None:
 
 
 def _category(turn: Turn, body: str) -> None:
-    if _number(body) == 0:
+    choice = _number(body)
+    if choice == 0:
         _language_menu(turn, page=1)
         return
-    choice = _number(body)
     if choice is None or not 1 <= choice <= len(CATEGORIES):
         _invalid(turn)
         return
@@ -922,11 +922,10 @@ def language_menu(page: int) -> str:
 # workplace's name) is ever among them.
 _FIXED_PROMPTS = (prompts.WELCOME, prompts.WORKPLACE, prompts.WORKPLACE_AGAIN,
                   prompts.CATEGORY_MENU, prompts.DETAILS, prompts.CONSENT, prompts.HELP,
-                  prompts.STOPPED,
-                  prompts.STARTED, prompts.STATUS_NONE, prompts.STATUS_NOT_FOUND,
-                  prompts.PICTURES, prompts.TOO_LONG, prompts.UNAVAILABLE,
-                  prompts.VERDICT_THANKS, prompts.REPORT_GONE, prompts.VERDICT_GONE,
-                  prompts.ANSWER_ADDED)
+                  prompts.STOPPED, prompts.STARTED, prompts.STATUS_NONE,
+                  prompts.STATUS_NOT_FOUND, prompts.PICTURES, prompts.TOO_LONG,
+                  prompts.UNAVAILABLE, prompts.VERDICT_THANKS, prompts.REPORT_GONE,
+                  prompts.VERDICT_GONE, prompts.ANSWER_ADDED)
 
 
 @functools.cache
