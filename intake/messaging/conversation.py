@@ -671,8 +671,10 @@ def _start(turn: Turn, body: str) -> None:
         turn.conversation.step = WORKPLACE
         _language_menu(turn, page=1)
         return
-    mentions_code = facilities.POSTER_CODE.search(body) is not None
-    found = facilities.code_in_text(turn.session, body) if mentions_code else None
+    # The shape first: a message with no code needs no table (a first message's two
+    # statements).
+    found = (facilities.code_in_text(turn.session, body)
+             if facilities.mentions_poster_code(body) else None)
     if found is not None:
         _workplace_chosen(turn, found)
         return
@@ -792,7 +794,7 @@ def _answer(turn: Turn, body: str) -> None:
     if report is None:
         _report_gone(turn)
         return
-    if facilities.POSTER_CODE.fullmatch(body):
+    if facilities.is_poster_code(body):
         _reset(turn)
         _start(turn, body)
         return

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from intake.supplychain.models import Facility
 
-POSTER_CODE = re.compile(r"\b([A-Za-z]{2}\d{4})\b")  # the shape workers type
+# The shape workers type; in Chinese or Thai, words are not spaced: 工厂MY4821扣工资.
+POSTER_CODE = re.compile(r"(?<![A-Za-z\d])([A-Za-z]{2}\d{4})(?![A-Za-z\d])")
 MIN_NAME_SCORE = 60
 # Fewer letters than this name no workplace: WRatio gives any text found inside a long name
 # the cut-off score (60), so "2", "si" or "ok" would each "find" some factory.
@@ -81,7 +82,25 @@ def _index(session: Session) -> _Index:
 
 
 def normalise_code(text: str) -> str:
-    return re.sub(r"[\s-]", "", text).upper()
+    """A poster code as kept: spaces, dashes and case ignored, and letters and digits as
+    ASCII whichever keyboard typed them (a Chinese one may type ＭＹ４８２１)."""
+    folded = re.sub(r"[\s-]", "", _typed(text))
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in folded).upper()
+
+
+def _typed(text: str) -> str:
+    """Full-width letters and digits (a Chinese or Japanese keyboard's) as plain ones."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def mentions_poster_code(text: str) -> bool:
+    """Something shaped like a poster code somewhere in ``text`` (no database needed)."""
+    return POSTER_CODE.search(_typed(text)) is not None
+
+
+def is_poster_code(text: str) -> bool:
+    """``text`` is only something shaped like a poster code."""
+    return POSTER_CODE.fullmatch(_typed(text).strip()) is not None
 
 
 def get(session: Session, facility_id: int | None) -> Workplace | None:
@@ -100,7 +119,7 @@ def by_poster_code(session: Session, text: str) -> Workplace | None:
 
 def code_in_text(session: Session, text: str) -> Workplace | None:
     """A workplace whose poster code appears anywhere in a message (SMS first messages)."""
-    for match in POSTER_CODE.finditer(text):
+    for match in POSTER_CODE.finditer(_typed(text)):
         found = by_poster_code(session, match.group(1))
         if found is not None:
             return found

@@ -76,6 +76,17 @@ def test_poster_code_in_the_first_message_skips_the_workplace_question(
     assert phone.text("help me MY4821 please") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
 
 
+@pytest.mark.parametrize("typed", ["工厂ＭＹ４８２１扣工资", "ＭＹ４８２１", "my４８２１"])
+def test_a_poster_code_typed_full_width_is_the_workplace(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, typed: str) -> None:
+    """A Chinese keyboard in full-width mode types ＭＹ４８２１: in a first message, alone
+    at the workplace question, and after a desk's text (a new report)."""
+    assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    phone.text("NEW")
+    phone.text("hello")
+    assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+
+
 def test_misspelled_workplace_name_is_confirmed(phone: Phone, sms_world: SmsWorld,
                                                sms_app: Flask) -> None:
     phone.text("hi")

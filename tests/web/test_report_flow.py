@@ -112,6 +112,13 @@ def test_poster_code_typed_in_search_finds_the_workplace(worker: Worker, world: 
     assert f'name="facility" value="{world.tijuana.id}"' in page
 
 
+def test_poster_code_typed_full_width_finds_the_workplace(worker: Worker,
+                                                          world: World) -> None:
+    worker.get("/en/report")
+    page = worker.step("workplace", q="ＭＸ ２０４５").get_data(as_text=True)
+    assert f'name="facility" value="{world.tijuana.id}"' in page
+
+
 def test_misspelled_name_is_found(worker: Worker, world: World) -> None:
     page = worker.get("/en/report?q=penang circit").get_data(as_text=True)
     assert "Penang Circuit Assembly" in page
