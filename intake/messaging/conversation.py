@@ -754,7 +754,8 @@ def _category(turn: Turn, body: str) -> None:
     turn.say(str(prompts.DETAILS))
 
 
-_DONE_AT_END = re.compile(r"\s*#\s*$")
+_ENDS = "#＃"  # "#", and as a Chinese keyboard in full-width mode types it
+_DONE_AT_END = re.compile(rf"\s*[{_ENDS}]\s*$")
 
 
 def _report_of(turn: Turn) -> Report | None:
@@ -833,7 +834,9 @@ def _report_gone(turn: Turn, *, verdict: bool = False) -> None:
 def _is_done(body: str) -> bool:
     """The whole message is "#" or the DONE word of any of our languages."""
     found = keyword_in(body)
-    return body.strip() == "#" or (found is not None and found[0] == "DONE" and not found[2])
+    stripped = body.strip()
+    return (len(stripped) == 1 and stripped in _ENDS) or (
+        found is not None and found[0] == "DONE" and not found[2])
 
 
 def _consent(turn: Turn, body: str) -> None:

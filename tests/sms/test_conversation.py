@@ -87,6 +87,19 @@ def test_a_poster_code_typed_full_width_is_the_workplace(
     assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
 
 
+def test_a_full_width_hash_ends_the_details(phone: Phone, sms_world: SmsWorld,
+                                            sms_app: Flask) -> None:
+    """＃ is how a Chinese keyboard in full-width mode types #: alone, or ending the words."""
+    phone.text("MY4821")
+    phone.text("1")
+    assert phone.text("他们扣了我们的护照＃") == [say(sms_app, prompts.CONSENT, "en")]
+    phone.text("NEW")
+    phone.text("MY4821")
+    phone.text("1")
+    assert phone.text("没有加班费") == []
+    assert phone.text("＃") == [say(sms_app, prompts.CONSENT, "en")]
+
+
 def test_misspelled_workplace_name_is_confirmed(phone: Phone, sms_world: SmsWorld,
                                                sms_app: Flask) -> None:
     phone.text("hi")
