@@ -2,7 +2,9 @@
 
 Each line you type becomes an inbound webhook signed exactly as Twilio signs it (with a
 fresh MessageSid); each reply is printed with its encoding and SMS segment count. It is how
-to try the SMS channel without a Twilio account.
+to try the SMS channel without a Twilio account. A line ``/picture`` (with words after it,
+or none) sends a photo as a phone would: Twilio's ``NumMedia`` and a media address, which
+the server never fetches.
 """
 
 from __future__ import annotations
@@ -26,12 +28,19 @@ from intake.reports.burmese import typed_in_zawgyi
 from intake.settings import Settings
 
 PROMPT = "you> "
+PICTURE = "/picture"
 
 
-def send(*, url: str, sign_url: str, token: str, sender: str, to: str, body: str) -> list[str]:
-    """POST one signed inbound message; return the reply texts."""
-    params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32,
-              "From": sender, "To": to, "Body": body, "NumMedia": "0"}
+def send(*, url: str, sign_url: str, token: str, sender: str, to: str, body: str,
+         picture: bool = False) -> list[str]:
+    """POST one signed inbound message (with a photo if ``picture``); return the replies."""
+    sid = "SM" + secrets.token_hex(16)
+    params = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender, "To": to,
+              "Body": body, "NumMedia": "0"}
+    if picture:  # as Twilio describes a photo; the address is never fetched
+        params.update(NumMedia="1", MediaContentType0="image/jpeg",
+                      MediaUrl0=f"https://api.twilio.com/2010-04-01/Accounts/{'AC' + '0' * 32}"
+                                f"/Messages/{sid}/Media/ME{secrets.token_hex(16)}")
     signature = RequestValidator(token).compute_signature(sign_url, params)
     request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own server
         url, data=urllib.parse.urlencode(params).encode(), method="POST",
@@ -84,12 +93,16 @@ def command(url: str | None, sender: str, to: str, whatsapp: bool) -> None:
     base = (url or settings.public_url).rstrip("/")
     if whatsapp:
         sender, to = f"whatsapp:{sender}", f"whatsapp:{to}"
-    click.echo(f"Phone {sender} texting {to} at {base}. Ctrl+D to end.")
+    click.echo(f"Phone {sender} texting {to} at {base}. {PICTURE} [words] sends a photo. "
+               "Ctrl+D to end.")
     for line in _lines():
+        picture = line == PICTURE or line.startswith(PICTURE + " ")
+        body = line[len(PICTURE):].strip() if picture else line
         try:
             answers = send(url=base + "/twilio/sms",
                            sign_url=settings.public_url + "/twilio/sms",
-                           token=settings.twilio_auth_token, sender=sender, to=to, body=line)
+                           token=settings.twilio_auth_token, sender=sender, to=to, body=body,
+                           picture=picture)
         except urllib.error.HTTPError as error:
             raise click.ClickException(f"the server answered {error.code}") from None
         except (urllib.error.URLError, OSError) as error:

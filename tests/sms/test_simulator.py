@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from channels.sms.simulator import describe
 from intake.db import Database
-from intake.reports.models import Report
+from intake.messaging import prompts
+from intake.reports.models import Report, ReportMessage
 from intake.settings import Settings
 from tests.burmese import UNICODE_WORDS, ZAWGYI_WORDS
-from tests.sms.conftest import SmsWorld
+from tests.sms.conftest import SmsWorld, say
 from tests.web.live import serve
 
 
@@ -40,6 +41,29 @@ def test_simulator_walks_a_report_and_shows_segments(
     database: Database = sms_app.extensions["intake.db"]
     with database.transaction() as session:
         assert session.scalars(select(Report)).one().receipt_lookup is not None
+
+
+def test_simulator_sends_a_picture_as_twilio_describes_one(
+    sms_app: Flask, sms_settings: Settings, sms_world: SmsWorld, tmp_path: Path
+) -> None:
+    """A photo alone is answered that pictures are not kept; one with words keeps the words
+    in the report's details."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
+    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"),
+                   INTAKE_PUBLIC_URL=sms_settings.public_url,
+                   TWILIO_AUTH_TOKEN=sms_settings.twilio_auth_token or "")
+    with serve(sms_app) as live:
+        result = subprocess.run(
+            [sys.executable, "-m", "intake.cli", "sms-sim", "--url", live.origin],
+            input="hello\n/picture\nMY4821\n1\n/picture The broken exit door\n#\n2\n",
+            env=environ, capture_output=True, text=True, timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    pictures = say(sms_app, prompts.PICTURES, "en")
+    assert result.stdout.count(f"phone< {pictures}") == 2  # alone, and with the words
+    database: Database = sms_app.extensions["intake.db"]
+    with database.transaction() as session:
+        assert len(session.scalars(select(ReportMessage)).all()) == 1  # the words were kept
 
 
 def test_simulator_says_which_burmese_replies_are_spelled_in_zawgyi() -> None:
