@@ -506,17 +506,17 @@ def _await(session: Session, step: str, *, tag: str, report_id: uuid.UUID,
 
 def _dispatch(turn: Turn) -> None:
     body = turn.inbound.body.strip()
-    if len(turn.inbound.body) > MAX_BODY_CHARS:
-        turn.say(str(prompts.TOO_LONG))
-        return
     if turn.conversation.step == WINDOW and turn.inbound.whatsapp \
             and turn.conversation.report_id is not None:
         # WhatsApp's notice answered, whatever the message (words, a tap, a keyword, a
-        # picture): the window is open, so the held texts go out, those of this report and
-        # of any other of the worker's (after STOP, the release finds the opt-out), and
-        # what the worker writes next answers the desk.
+        # picture, words too long to keep): the window is open, so the held texts go out,
+        # those of this report and of any other of the worker's (after STOP, the release
+        # finds the opt-out), and what the worker writes next answers the desk.
         turn.release = True
         turn.conversation.step = ANSWER
+    if len(turn.inbound.body) > MAX_BODY_CHARS:
+        turn.say(str(prompts.TOO_LONG))
+        return
     if _keyword(turn, body):
         return
     if turn.inbound.media_count > 0 and turn.conversation.step != DETAILS:

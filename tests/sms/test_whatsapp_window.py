@@ -294,6 +294,20 @@ def test_a_keyword_in_answer_to_the_notice_releases_the_reply_too(
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
 
 
+def test_words_too_long_to_keep_release_the_reply_too(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """The worker wrote on WhatsApp, so the window is open, though their words are not
+    kept (and they are told so)."""
+    outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
+    run_jobs(sms_app)
+    words = worker_messages(sms_app)
+    assert phone.text("x" * 1601) == [say(sms_app, prompts.TOO_LONG, "en")]
+    run_jobs(sms_app)
+    assert twilio.created()[-1].form["Body"] == REPLY
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+    assert worker_messages(sms_app) == words
+
+
 def held_days_ago(app: Flask, outbound_id: uuid.UUID, days: float) -> None:
     """The text was held (and the notice sent) ``days`` ago: both clocks moved back."""
     back = dt.timedelta(days=days)
