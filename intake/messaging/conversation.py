@@ -547,7 +547,8 @@ def keyword_in(body: str) -> tuple[str, frozenset[str], str] | None:
     typed "Tra cứu"), as well as joined, as our texts spell it.
     """
     keywords = _all_keywords()
-    first, _, rest = body.strip().partition(" ")
+    # Any space separates words: a Chinese keyboard in full-width mode types U+3000.
+    first, _, rest = " ".join(body.split()).partition(" ")
     found = keywords.get(_fold(first))
     if found is None and rest:
         second, _, after = rest.strip().partition(" ")

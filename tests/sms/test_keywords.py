@@ -81,6 +81,15 @@ def test_a_keyword_of_two_words_works_as_they_are_written(phone: Phone, sms_worl
     assert phone.text("Bat dau lam viec o Penang") != [say(sms_app, prompts.STARTED, "vi")]
 
 
+def test_a_keyword_typed_full_width_works(phone: Phone, sms_world: SmsWorld,
+                                          sms_app: Flask) -> None:
+    """A Chinese keyboard in full-width mode types wide letters, digits and spaces (U+3000)."""
+    assert phone.text("ＳＴＡＴＵＳ　００００　００００　００００　００００") == [
+        say(sms_app, prompts.STATUS_NOT_FOUND, "en")]
+    assert phone.text("查询　0000 0000 0000 0000") == [
+        say(sms_app, prompts.STATUS_NOT_FOUND, "zh_Hans")]
+
+
 def test_no_word_means_two_different_keywords(sms_app: Flask) -> None:
     from intake.messaging.conversation import _all_keywords
 
