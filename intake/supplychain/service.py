@@ -128,7 +128,7 @@ def code_in_text(session: Session, text: str) -> Workplace | None:
 
 def search(session: Session, text: str, *, limit: int = 8) -> list[Workplace]:
     """Workplaces whose names best match ``text``, best first (rapidfuzz WRatio)."""
-    query = text.strip()[:MAX_QUERY_CHARS]
+    query = _typed(text).strip()[:MAX_QUERY_CHARS]
     if _letters(query) < MIN_NAME_LETTERS:
         return []
     index = _index(session)

@@ -118,6 +118,13 @@ def test_a_word_too_short_to_name_a_workplace_is_not_taken_for_one(
         say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Bangkok Sensor Works")]
 
 
+def test_a_name_typed_full_width_is_matched(phone: Phone, sms_world: SmsWorld,
+                                            sms_app: Flask) -> None:
+    phone.text("hi")
+    assert phone.text("ｐｅｎａｎｇ　ｃｉｒｃｉｔ") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Penang Circuit Assembly")]
+
+
 def test_a_language_chosen_at_the_suggested_workplace_asks_about_it_again(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
     """0 while asked "Is it ...?": the same question comes back in the language chosen."""
