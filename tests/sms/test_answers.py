@@ -60,10 +60,11 @@ def test_a_reply_to_the_desks_text_is_added_to_the_report(
     assert leaks.found_in(leaks.captured_logs(caplog, capsys), {"answer": CANARY}) == []
 
 
+@pytest.mark.parametrize("code", ["MY4821", "ＭＹ４８２１"])  # the second: full-width
 def test_a_poster_code_or_new_after_the_desks_text_begins_a_new_report(
-        phone: Phone, sms_world: SmsWorld, sms_app: Flask, db: Database) -> None:
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, db: Database, code: str) -> None:
     asked(phone, sms_app)
-    assert phone.text("MY4821") == [say(sms_app, prompts.CATEGORY_MENU)]
+    assert phone.text(code) == [say(sms_app, prompts.CATEGORY_MENU)]
     assert phone.text("NEW") == [say(sms_app, prompts.WELCOME)]
     assert worker_words(db, sms_world) == [WORDS]  # neither was taken for an answer
 

@@ -79,8 +79,8 @@ def test_poster_code_in_the_first_message_skips_the_workplace_question(
 @pytest.mark.parametrize("typed", ["工厂ＭＹ４８２１扣工资", "ＭＹ４８２１", "my４８２１"])
 def test_a_poster_code_typed_full_width_is_the_workplace(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask, typed: str) -> None:
-    """A Chinese keyboard in full-width mode types ＭＹ４８２１: in a first message, alone
-    at the workplace question, and after a desk's text (a new report)."""
+    """A Chinese keyboard in full-width mode types ＭＹ４８２１: in a first message, and
+    alone at the workplace question (after a desk's text: tests/sms/test_answers.py)."""
     assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
     phone.text("NEW")
     phone.text("hello")
