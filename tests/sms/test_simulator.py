@@ -21,23 +21,34 @@ from tests.sms.conftest import SmsWorld, say
 from tests.web.live import serve
 
 
+def simulate(arguments: list[str], tmp_path: Path, stdin: bytes = b"hello\n",
+             **extra: str) -> subprocess.CompletedProcess[bytes]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
+    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"), **extra)
+    return subprocess.run([sys.executable, "-m", "intake.cli", "sms-sim", *arguments],
+                          input=stdin, env=environ, capture_output=True, timeout=120)
+
+
+def play(app: Flask, settings: Settings, tmp_path: Path, lines: str,
+         token: str | None = None) -> tuple[int, str, str]:
+    """``intake sms-sim`` typing ``lines`` against ``app``, served live: its exit code,
+    output and errors."""
+    with serve(app) as live:
+        result = simulate(["--url", live.origin], tmp_path, stdin=lines.encode(),
+                          INTAKE_PUBLIC_URL=settings.public_url,
+                          TWILIO_AUTH_TOKEN=token or settings.twilio_auth_token or "")
+    return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+
 def test_simulator_walks_a_report_and_shows_segments(
     sms_app: Flask, sms_settings: Settings, sms_world: SmsWorld, tmp_path: Path
 ) -> None:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"),
-                   INTAKE_PUBLIC_URL=sms_settings.public_url,
-                   TWILIO_AUTH_TOKEN=sms_settings.twilio_auth_token or "")
-    with serve(sms_app) as live:
-        result = subprocess.run(
-            [sys.executable, "-m", "intake.cli", "sms-sim", "--url", live.origin],
-            input="hello\nMY4821\n1\nNo pay since March\n#\n2\n", env=environ,
-            capture_output=True, text=True, timeout=120,
-        )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("phone< ") == 5
-    assert "[GSM-7," in result.stdout and "1 segment]" in result.stdout
-    assert "(no reply)" in result.stdout  # the words themselves get no answer
+    code, out, err = play(sms_app, sms_settings, tmp_path,
+                          "hello\nMY4821\n1\nNo pay since March\n#\n2\n")
+    assert code == 0, err
+    assert out.count("phone< ") == 5
+    assert "[GSM-7," in out and "1 segment]" in out
+    assert "(no reply)" in out  # the words themselves get no answer
     database: Database = sms_app.extensions["intake.db"]
     with database.transaction() as session:
         assert session.scalars(select(Report)).one().receipt_lookup is not None
@@ -48,19 +59,11 @@ def test_simulator_sends_a_picture_as_twilio_describes_one(
 ) -> None:
     """A photo alone is answered that pictures are not kept; one with words keeps the words
     in the report's details."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"),
-                   INTAKE_PUBLIC_URL=sms_settings.public_url,
-                   TWILIO_AUTH_TOKEN=sms_settings.twilio_auth_token or "")
-    with serve(sms_app) as live:
-        result = subprocess.run(
-            [sys.executable, "-m", "intake.cli", "sms-sim", "--url", live.origin],
-            input="hello\n/picture\nMY4821\n1\n/picture The broken exit door\n#\n2\n",
-            env=environ, capture_output=True, text=True, timeout=120,
-        )
-    assert result.returncode == 0, result.stderr
+    code, out, err = play(sms_app, sms_settings, tmp_path,
+                          "hello\n/picture\nMY4821\n1\n/picture The broken exit door\n#\n2\n")
+    assert code == 0, err
     pictures = say(sms_app, prompts.PICTURES, "en")
-    assert result.stdout.count(f"phone< {pictures}") == 2  # alone, and with the words
+    assert out.count(f"phone< {pictures}") == 2  # alone, and with the words
     database: Database = sms_app.extensions["intake.db"]
     with database.transaction() as session:
         assert len(session.scalars(select(ReportMessage)).all()) == 1  # the words were kept
@@ -73,24 +76,9 @@ def test_simulator_says_which_burmese_replies_are_spelled_in_zawgyi() -> None:
 
 def test_simulator_with_the_wrong_token_says_so(sms_app: Flask, sms_settings: Settings,
                                                  sms_world: SmsWorld, tmp_path: Path) -> None:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"),
-                   INTAKE_PUBLIC_URL=sms_settings.public_url, TWILIO_AUTH_TOKEN="f" * 32)
-    with serve(sms_app) as live:
-        result = subprocess.run(
-            [sys.executable, "-m", "intake.cli", "sms-sim", "--url", live.origin],
-            input="hello\n", env=environ, capture_output=True, text=True, timeout=120,
-        )
-    assert result.returncode == 1
-    assert "403" in result.stderr and "Traceback" not in result.stderr
-
-
-def simulate(arguments: list[str], tmp_path: Path, stdin: bytes = b"hello\n",
-             **extra: str) -> subprocess.CompletedProcess[bytes]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "TWILIO_"))}
-    environ.update(INTAKE_INSTANCE=str(tmp_path / "sim"), **extra)
-    return subprocess.run([sys.executable, "-m", "intake.cli", "sms-sim", *arguments],
-                          input=stdin, env=environ, capture_output=True, timeout=120)
+    code, _out, err = play(sms_app, sms_settings, tmp_path, "hello\n", token="f" * 32)
+    assert code == 1
+    assert "403" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("url", ["not-a-url", "http://[::1", "http://127.0.0.1:notaport",
