@@ -45,6 +45,18 @@ FACILITIES: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("Hai Phong Camera Modules", "VN", "VN4176", "Electronics", "1000-4999", "Red River"),
 )
 
+# Names workers use that the map does not write, by poster code: Chinese, Nepali and Burmese
+# workers in Malaysia, Thai and Burmese ones in Thailand, Vietnamese with and without marks.
+OTHER_NAMES: dict[str, list[str]] = {
+    "MY4821": ["槟城电路装配厂", "पेनाङ सर्किट कारखाना", "ပီနန်ဆားကစ်စက်ရုံ",
+               "Kilang Litar Pulau Pinang"],
+    "MY5307": ["居林晶圆测试厂"],
+    "TH1187": ["โรงงานชิ้นส่วนฮาร์ดดิสก์อยุธยา"],
+    "TH2254": ["โรงงานเซ็นเซอร์ชลบุรี", "ချွန်ဘူရီ ဆင်ဆာစက်ရုံ"],
+    "VN3021": ["Nhà máy lắp ráp điện thoại Bắc Ninh"],
+    "VN4176": ["Nhà máy camera Hải Phòng"],
+}
+
 SUPPLIERS = {
     "Kestrel": ("Kestrel Components Ltd", "MY"),
     "Harbour": ("Harbour Electronics Trading", "MY"),
@@ -180,7 +192,8 @@ def _load_supply_chain(session: Session) -> list[Facility]:
     facilities = []
     for name, country, code, sector, band, supplier in FACILITIES:
         facility = Facility(name=name, country=country, poster_code=code, sector=sector,
-                            worker_band=band, supplier_id=suppliers[supplier].id)
+                            worker_band=band, supplier_id=suppliers[supplier].id,
+                            other_names=OTHER_NAMES.get(code))
         session.add(facility)
         facilities.append(facility)
     session.flush()

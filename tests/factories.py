@@ -35,12 +35,13 @@ def desk(session: Session, *, country: str = "MY", fallback: bool = False) -> De
 
 
 def facility(
-    session: Session, *, name: str | None = None, country: str = "MY", code: str | None = None
+    session: Session, *, name: str | None = None, country: str = "MY", code: str | None = None,
+    other_names: list[str] | None = None,
 ) -> Facility:
     number = next(_counter)
     row = Facility(
         name=name or f"Facility {number}", country=country,
-        poster_code=code or f"{country}{9000 + number:04d}",
+        poster_code=code or f"{country}{9000 + number:04d}", other_names=other_names,
     )
     session.add(row)
     session.flush()

@@ -227,7 +227,7 @@ def _render_step(
     if step == "workplace":
         results = facilities.search(session, query) if query else []
         by_code = facilities.by_poster_code(session, query) if query else None
-        if by_code is not None and by_code not in results:
+        if by_code is not None and by_code.id not in {found.id for found in results}:
             results.insert(0, by_code)
         listing = facilities.all_by_country(session) if (
             not query and facilities.count(session) <= LIST_ALL_UP_TO) else []

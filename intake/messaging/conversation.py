@@ -696,7 +696,7 @@ def _workplace(turn: Turn, body: str) -> None:
     if matches:
         turn.conversation.candidate_facility_id = matches[0].id
         turn.conversation.step = CONFIRM
-        turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": matches[0].name})
+        turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": matches[0].called})
         return
     _invalid(turn)
 

@@ -51,7 +51,8 @@ class Columns:
 
 COLUMNS: dict[Kind, Columns] = {
     Kind.FACILITIES: Columns(("name", "country_code", "poster_code"),
-                             ("os_id", "address", "sector", "worker_band", "supplier")),
+                             ("os_id", "address", "sector", "worker_band", "supplier",
+                              "other_names")),
     Kind.BUYERS: Columns(("name",), ("contact_email", "share_identity")),
     Kind.CONTRACTS: Columns(("buyer", "facility", "start_date"),
                             ("supplier", "product_category", "end_date")),
@@ -68,6 +69,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _SNIFF_CHARS = 64 * 1024
 _SHORT = 100  # longest code or date we read before saying it is not one
+OTHER_NAMES = 20  # at most, a facility's other names (one per language of its workers, and some)
 _IMPORT_LOCK = 0x1A7D18  # any constant other than the audit chain's (intake.audit.service)
 
 
@@ -144,6 +146,7 @@ class FacilityRow:
     sector: str | None
     worker_band: str | None
     supplier: str | None
+    other_names: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -457,6 +460,25 @@ class _Cells:
         self.unique(column, value.upper(), value)
         return value.upper()
 
+    def names(self, column: str, *, besides: str | None) -> list[str] | None:
+        """Names separated by ``|``, each kept once and none the same as ``besides``."""
+        limit = _length(Facility.name)
+        value = self.text(column, (limit + 1) * OTHER_NAMES)
+        if value is None:
+            return None
+        kept: list[str] = []
+        for part in value.split("|"):
+            name = part.strip()
+            if len(name) > limit:
+                self.problem(column, f"{_shown(name)} is longer than {limit} characters")
+                return None
+            if name and name != besides and name not in kept:
+                kept.append(name)
+        if len(kept) > OTHER_NAMES:
+            self.problem(column, f"has {len(kept)} names; at most {OTHER_NAMES} are kept")
+            return None
+        return kept or None
+
     def choice(self, column: str, choices: tuple[str, ...]) -> str | None:
         value = self.text(column, _SHORT)
         if value is None:
@@ -508,10 +530,11 @@ def _facility_row(cells: _Cells) -> FacilityRow | None:
     sector = cells.text("sector", _length(Facility.sector))
     worker_band = cells.choice("worker_band", WORKER_BANDS)
     supplier = cells.text("supplier", _length(Supplier.name))
+    other_names = cells.names("other_names", besides=name)
     if name is None or country is None or poster_code is None:
         return None
     return FacilityRow(cells.line, name, country, poster_code, os_id, address, sector,
-                       worker_band, supplier)
+                       worker_band, supplier, other_names)
 
 
 def _buyer_row(cells: _Cells) -> BuyerRow | None:
@@ -598,7 +621,7 @@ def _apply_facilities(session: Session, parsed: Parsed, rows: list[FacilityRow])
                                      "poster_code": row.poster_code}
         if row.os_id:
             values["os_id"] = row.os_id
-        for column in ("address", "sector", "worker_band"):
+        for column in ("address", "sector", "worker_band", "other_names"):
             if column in parsed.columns:
                 values[column] = getattr(row, column)
         if "supplier" in parsed.columns:

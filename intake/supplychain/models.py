@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base
@@ -19,7 +19,9 @@ class Supplier(Base):
 
 
 class Facility(Base):
-    """A workplace. ``poster_code`` is printed on posters and typed by workers (SMS, web)."""
+    """A workplace. ``poster_code`` is printed on posters and typed by workers (SMS, web).
+    ``other_names`` are names workers use that the map does not write, often in another
+    script (槟城电路, ปีนังเซอร์กิต): a worker's search finds the workplace by any of them."""
 
     __tablename__ = "facilities"
 
@@ -30,6 +32,7 @@ class Facility(Base):
     sector: Mapped[str | None] = mapped_column(String(100))
     os_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     poster_code: Mapped[str] = mapped_column(String(16), unique=True)
+    other_names: Mapped[list[str] | None] = mapped_column(JSON)
     worker_band: Mapped[str | None] = mapped_column(String(16))
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
 

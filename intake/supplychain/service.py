@@ -12,13 +12,14 @@ import re
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from intake.reports.burmese import from_zawgyi
 from intake.supplychain.models import Facility
 
 # The shape workers type; in Chinese or Thai, words are not spaced: 工厂MY4821扣工资.
@@ -33,12 +34,20 @@ INDEX_TTL = 60.0  # seconds
 
 @dataclass(frozen=True)
 class Workplace:
-    """What a worker-facing page or text needs to know of a facility."""
+    """What a worker-facing page or text needs to know of a facility. ``known_as`` is the
+    other name a search found it by (the worker's own words for it), else None."""
 
     id: int
     name: str
     country: str
     poster_code: str
+    other_names: tuple[str, ...] = ()
+    known_as: str | None = None
+
+    @property
+    def called(self) -> str:
+        """The name to show the worker who searched: theirs if they used another."""
+        return self.known_as or self.name
 
 
 @dataclass
@@ -47,6 +56,8 @@ class _Index:
     workplaces: tuple[Workplace, ...]
     by_id: dict[int, Workplace] = field(default_factory=dict)
     by_code: dict[str, Workplace] = field(default_factory=dict)
+    # Every name of every workplace, already folded for matching: (id, other name or None).
+    names: dict[tuple[int, str | None], str] = field(default_factory=dict)
 
 
 _indexes: dict[str, _Index] = {}
@@ -70,12 +81,19 @@ def _index(session: Session) -> _Index:
     if cached is not None and now - cached.loaded_at < INDEX_TTL:
         return cached
     rows = session.execute(
-        select(Facility.id, Facility.name, Facility.country, Facility.poster_code)
+        select(Facility.id, Facility.name, Facility.country, Facility.poster_code,
+               Facility.other_names)
         .order_by(Facility.country, Facility.name)
     ).all()
-    workplaces = tuple(Workplace(r.id, r.name, r.country, r.poster_code) for r in rows)
+    workplaces = tuple(Workplace(r.id, r.name, r.country, r.poster_code,
+                                 tuple(r.other_names or ())) for r in rows)
+    names: dict[tuple[int, str | None], str] = {}
+    for w in workplaces:
+        names[(w.id, None)] = _folded(w.name)
+        for other in w.other_names:
+            names[(w.id, other)] = _folded(other)
     index = _Index(now, workplaces, {w.id: w for w in workplaces},
-                   {normalise_code(w.poster_code): w for w in workplaces})
+                   {normalise_code(w.poster_code): w for w in workplaces}, names)
     with _lock:
         _indexes[key] = index
     return index
@@ -127,16 +145,39 @@ def code_in_text(session: Session, text: str) -> Workplace | None:
 
 
 def search(session: Session, text: str, *, limit: int = 8) -> list[Workplace]:
-    """Workplaces whose names best match ``text``, best first (rapidfuzz WRatio)."""
+    """Workplaces whose names (the map's or another, ``Facility.other_names``) best match
+    ``text``, best first (rapidfuzz WRatio), each once. One found by another name says so
+    in ``known_as``."""
     query = _typed(text).strip()[:MAX_QUERY_CHARS]
     if _letters(query) < MIN_NAME_LETTERS:
         return []
+    query = from_zawgyi(query) or query  # other names are kept in Unicode Burmese
     index = _index(session)
     matches = process.extract(
-        query, {w.id: w.name for w in index.workplaces}, scorer=fuzz.WRatio,
-        processor=utils.default_process, limit=limit, score_cutoff=MIN_NAME_SCORE,
+        _folded(query), index.names, scorer=fuzz.WRatio, processor=None, limit=None,
+        score_cutoff=MIN_NAME_SCORE,
     )
-    return [index.by_id[key] for _name, _score, key in matches]
+    found: dict[int, Workplace] = {}
+    for _name, _score, (facility_id, other) in matches:  # best first; ties keep the map's
+        if facility_id not in found and len(found) < limit:
+            found[facility_id] = replace(index.by_id[facility_id], known_as=other)
+    return list(found.values())
+
+
+def _folded(name: str) -> str:
+    """A name as matched: full-width forms and Latin letters' accents dropped (a phone's SMS
+    keyboard often has none: Juarez, Dong Nai), then rapidfuzz's own processing (case
+    folded, anything but letters and digits a space; in Thai or Burmese, whose words are
+    not spaced, that splits a name at its vowel signs, which scores parts of names better
+    than whole runs of letters would)."""
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFKD", _typed(name).translate(_NO_STROKE)):
+        if not (kept and kept[-1].isascii() and unicodedata.combining(char)):
+            kept.append(char)
+    return str(utils.default_process(unicodedata.normalize("NFC", "".join(kept))))
+
+
+_NO_STROKE = str.maketrans("đĐ", "dD")  # Vietnamese: no decomposition drops the stroke
 
 
 def _letters(text: str) -> int:

@@ -18,6 +18,7 @@ from intake.messaging.models import Conversation, OptOut
 from intake.reports.burmese import zawgyi_spelling
 from intake.reports.models import Report, ReportMessage
 from intake.reports.service import add_desk_reply, message_context, open_contact
+from intake.supplychain.models import Facility
 from tests.sms.conftest import MX_NUMBER, RECEIPT, Phone, SmsWorld, run_jobs, say, sent_report
 
 
@@ -123,6 +124,24 @@ def test_a_name_typed_full_width_is_matched(phone: Phone, sms_world: SmsWorld,
     phone.text("hi")
     assert phone.text("ｐｅｎａｎｇ　ｃｉｒｃｉｔ") == [
         say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Penang Circuit Assembly")]
+
+
+def test_a_workplace_named_in_the_workers_script_is_confirmed_in_it(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, db: Database) -> None:
+    """A Chinese worker names the Penang factory as they know it; the map writes it in
+    Latin letters and lists their name among its other names."""
+    with db.transaction() as session:
+        session.execute(update(Facility).where(Facility.id == sms_world.penang.id)
+                        .values(other_names=["槟城电路装配厂"]))
+    phone.text("hi")
+    assert phone.text("槟城电路") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="槟城电路装配厂")]
+    assert phone.text("1") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    phone.text("1")
+    phone.text("他们扣了工资 #")
+    phone.text("2")
+    with db.transaction() as session:
+        assert session.scalars(select(Report.facility_id)).all() == [sms_world.penang.id]
 
 
 def test_a_language_chosen_at_the_suggested_workplace_asks_about_it_again(

@@ -511,3 +511,54 @@ def test_the_command_states_its_limits(cli_env: dict[str, str]) -> None:
     assert result.returncode == 0
     assert f"{LIMITS.max_rows:,} rows" in " ".join(result.stdout.split())
     assert f"{LIMITS.max_bytes // (1024 * 1024)} MiB" in result.stdout
+
+
+# --- other names ------------------------------------------------------------------------
+
+
+OTHER_NAMES_HEADER = "name,country_code,poster_code,other_names"
+
+
+def other_names(db: Database, code: str) -> list[str] | None:
+    with db.transaction() as session:
+        return session.scalars(select(Facility.other_names)
+                               .where(Facility.poster_code == code)).one()
+
+
+def test_other_names_are_kept_once_each_without_the_facilitys_own_name(db: Database) -> None:
+    data = "\n".join((OTHER_NAMES_HEADER,
+                      "Penang Circuit Assembly,MY,MY4821,"
+                      '"槟城电路装配厂 | पेनाङ सर्किट कारखाना|槟城电路装配厂||'
+                      'Penang Circuit Assembly"',
+                      "Kulim Wafer Test Plant,MY,MY5307,", ""))
+    assert load(db, Kind.FACILITIES, data.encode()) == Counts(created=2)
+    assert other_names(db, "MY4821") == ["槟城电路装配厂", "पेनाङ सर्किट कारखाना"]
+    assert other_names(db, "MY5307") is None
+    assert load(db, Kind.FACILITIES, data.encode()) == Counts(unchanged=2)
+
+
+def test_other_names_change_clear_or_stay_as_the_file_says(db: Database) -> None:
+    load(db, Kind.FACILITIES, "\n".join((OTHER_NAMES_HEADER,
+                                         "Penang Circuit Assembly,MY,MY4821,槟城|Pulau Pinang",
+                                         "")).encode())
+    load(db, Kind.FACILITIES, csv_bytes(Kind.FACILITIES, "Penang Circuit Assembly,MY,MY4821"))
+    assert other_names(db, "MY4821") == ["槟城", "Pulau Pinang"]  # column absent: kept
+    assert load(db, Kind.FACILITIES, "\n".join((
+        OTHER_NAMES_HEADER, "Penang Circuit Assembly,MY,MY4821,槟城电路", "")).encode()
+    ) == Counts(updated=1)
+    assert other_names(db, "MY4821") == ["槟城电路"]
+    load(db, Kind.FACILITIES, "\n".join((OTHER_NAMES_HEADER,
+                                         "Penang Circuit Assembly,MY,MY4821,", "")).encode())
+    assert other_names(db, "MY4821") is None  # an empty cell clears them
+
+
+@pytest.mark.parametrize(("cell", "problem"), [
+    ("槟城|" + "x" * 201, "is longer than 200 characters"),
+    ("|".join(f"name {n}" for n in range(21)), "has 21 names; at most 20 are kept"),
+])
+def test_too_long_or_too_many_other_names_are_refused(cell: str, problem: str) -> None:
+    parsed = parse(Kind.FACILITIES, "\n".join((
+        OTHER_NAMES_HEADER, f"Penang Circuit Assembly,MY,MY4821,{cell}", "")).encode())
+    assert parsed.rows == ()
+    assert [str(e) for e in parsed.errors if "column other_names" in str(e)
+            and problem in str(e)], parsed.errors

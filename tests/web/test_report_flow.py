@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from crypto.envelope import open_sealed
@@ -30,6 +30,7 @@ from intake.reports.service import (
 )
 from intake.retention.service import run
 from intake.settings import Settings
+from intake.supplychain.models import Facility
 from tests import factories
 from tests.burmese import UNICODE_WORDS, ZAWGYI_WORDS
 from tests.races import at_once, while_retention_deletes
@@ -122,6 +123,18 @@ def test_poster_code_typed_full_width_finds_the_workplace(worker: Worker,
 def test_misspelled_name_is_found(worker: Worker, world: World) -> None:
     page = worker.get("/en/report?q=penang circit").get_data(as_text=True)
     assert "Penang Circuit Assembly" in page
+
+
+def test_a_workplace_found_by_the_workers_own_name_shows_that_name_too(
+        worker: Worker, world: World, db: Database) -> None:
+    with db.transaction() as session:
+        session.execute(update(Facility).where(Facility.id == world.penang.id)
+                        .values(other_names=["槟城电路装配厂"]))
+    page = worker.get("/zh_Hans/report?q=槟城电路").get_data(as_text=True)
+    assert ('<span dir="auto">Penang Circuit Assembly</span> '
+            '<span dir="auto">(槟城电路装配厂)</span>') in page
+    assert f'name="facility" value="{world.penang.id}"' in page
+    assert "(槟城" not in worker.get("/en/report?q=penang circit").get_data(as_text=True)
 
 
 def test_fewer_than_three_letters_name_no_workplace(worker: Worker, world: World) -> None:
