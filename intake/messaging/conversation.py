@@ -62,6 +62,7 @@ from intake.reports.service import (
     issue_receipt,
     open_report,
     record_verdict,
+    set_categories,
     thread_for,
 )
 from intake.supplychain import service as facilities
@@ -676,11 +677,21 @@ def _start(turn: Turn, body: str) -> None:
     # statements).
     found = (facilities.code_in_text(turn.session, body)
              if facilities.mentions_poster_code(body) else None)
-    if found is not None:
+    if found is None:
+        turn.conversation.step = WORKPLACE
+        turn.say(str(prompts.WELCOME))
+        return
+    words = _DONE_AT_END.sub("", facilities.without_code(body, found.poster_code)).strip()
+    if not any(char.isalpha() for char in words):
         _workplace_chosen(turn, found)
         return
-    turn.conversation.step = WORKPLACE
-    turn.say(str(prompts.WELCOME))
+    # What happened, told beside the code: kept now, sealed as it arrives, as the first part
+    # of a report whose category the worker chooses next.
+    turn.conversation.facility_id = found.id
+    report = _open_report(turn, categories=[])
+    if report is not None:
+        _keep_words(turn, report, words)
+        _workplace_chosen(turn, found, told=report)
 
 
 def _workplace(turn: Turn, body: str) -> None:
@@ -720,9 +731,12 @@ def _confirm(turn: Turn, body: str) -> None:
     _invalid(turn)
 
 
-def _workplace_chosen(turn: Turn, facility: Workplace) -> None:
+def _workplace_chosen(turn: Turn, facility: Workplace, *, told: Report | None = None) -> None:
+    """The category question next; ``told`` is the report a first message opened with the
+    words it held beside the poster code (the category step completes it), else None."""
     conversation = turn.conversation
     conversation.facility_id = facility.id
+    conversation.report_id = told.id if told is not None else None
     conversation.candidate_facility_id = None
     conversation.step = CATEGORY
     conversation.invalid_answers = 0
@@ -739,20 +753,32 @@ def _category(turn: Turn, body: str) -> None:
         return
     conversation = turn.conversation
     conversation.category = CATEGORIES[choice - 1].code
+    told = _report_of(turn)  # opened by a first message that told what happened
+    if told is not None:
+        set_categories(told, [conversation.category])
+    elif _open_report(turn, categories=[conversation.category]) is None:
+        return
+    conversation.step = DETAILS
+    conversation.invalid_answers = 0
+    turn.say(str(prompts.DETAILS_MORE if told is not None else prompts.DETAILS))
+
+
+def _open_report(turn: Turn, *, categories: list[str]) -> Report | None:
+    """The conversation's report, opened now; None (and the worker told so, their place
+    kept) if no desk covers the workplace and there is no fallback desk."""
+    conversation = turn.conversation
     try:
         report = open_report(
             turn.session, channel=Channel.WHATSAPP if conversation.whatsapp else Channel.SMS,
             language=conversation.language, facility_id=conversation.facility_id,
-            categories=[conversation.category],
+            categories=categories,
         )
     except NoDeskAvailable:  # an operator error: say so, and keep the worker's place
         log.error("report refused: no desk to seal it to", extra={"event": "config"})
         turn.say(str(prompts.UNAVAILABLE))
-        return
+        return None
     conversation.report_id = report.id
-    conversation.step = DETAILS
-    conversation.invalid_answers = 0
-    turn.say(str(prompts.DETAILS))
+    return report
 
 
 _ENDS = "#＃"  # "#", and as a Chinese keyboard in full-width mode types it

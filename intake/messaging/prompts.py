@@ -25,6 +25,11 @@ CATEGORY_MENU = lazy_pgettext(
 DETAILS = lazy_pgettext(
     "sms", "Tell us what happened. You can send many messages. Do not send your name. "
     "When you finish, send DONE or #")
+# After the category menu, when the worker's first message held words beside the poster
+# code: those words are kept already (the first part of the report).
+DETAILS_MORE = lazy_pgettext(
+    "sms", "We have your first message. You can send more. Do not send your name. When you "
+    "finish, send DONE or #")
 CONSENT = lazy_pgettext(
     "sms", "Thank you. May we text you back on this number? Reply 1 for yes, 2 for no.")
 RECEIPT = lazy_pgettext(

@@ -191,6 +191,14 @@ def open_report(
     return row
 
 
+def set_categories(report: Report, categories: Sequence[str]) -> None:
+    """The worker's categories, for a report opened before they were chosen (an SMS whose
+    first message told what happened beside the poster code)."""
+    report.categories = ",".join(sorted(set(categories)))
+    for row in report.desks:
+        row.category = min(categories) if categories else None
+
+
 def attach_contact(session: Session, report: Report, number: str, *,
                    now: dt.datetime | None = None, zawgyi: bool = False,
                    whatsapp: bool = False, wrote_to: str | None = None) -> None:

@@ -144,6 +144,20 @@ def code_in_text(session: Session, text: str) -> Workplace | None:
     return None
 
 
+def without_code(text: str, code: str) -> str:
+    """``text`` with the poster code ``code`` (as kept) taken out wherever it is written,
+    however wide; everything else as the worker typed it."""
+    # Full-width letters and digits, each as its one plain character, so that the places
+    # found are places in ``text``.
+    plain = "".join(n if len(n := unicodedata.normalize("NFKC", c)) == 1 else c for c in text)
+    spans = [match.span(1) for match in POSTER_CODE.finditer(plain)
+             if normalise_code(match.group(1)) == code]
+    for start, end in reversed(spans):
+        left, right = text[:start].rstrip(), text[end:].lstrip()
+        text = left + (" " if left and right else "") + right
+    return text
+
+
 def search(session: Session, text: str, *, limit: int = 8) -> list[Workplace]:
     """Workplaces whose names (the map's or another, ``Facility.other_names``) best match
     ``text``, best first (rapidfuzz WRatio), each once. One found by another name says so

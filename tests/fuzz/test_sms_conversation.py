@@ -53,6 +53,8 @@ ANSWERS: list[tuple[str, str | None]] = [
     ("STATUS 1234", None), ("STATUS", None), ("", None), ("   ", None),
     ("x" * 1700, None),  # too long: refused whole, before any keyword
 ]
+# What a first message keeps beside the poster code: the first words of the report it opens.
+FIRST_WORDS = {"help me MY4821 please": "help me please"}
 
 
 @dataclass
@@ -99,6 +101,10 @@ class Conversations(RuleBasedStateMachine):
             assert len(answer) == media + finishes, answer
         elif step == DETAILS and report_id is not None:
             self.expected.setdefault(report_id, [])
+        elif step in (None, "new") and body in FIRST_WORDS:
+            opened = self.step_of(sender)[1]
+            assert opened is not None and opened not in self.expected
+            self.expected[opened] = [FIRST_WORDS[body]]
         for text in answer:
             found = RECEIPT.search(text)
             if found:

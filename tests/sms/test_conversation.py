@@ -77,6 +77,58 @@ def test_poster_code_in_the_first_message_skips_the_workplace_question(
     assert phone.text("help me MY4821 please") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
 
 
+def words_of(app: Flask, world: SmsWorld) -> list[tuple[str, list[str]]]:
+    """Each report's categories and words, as its desk opens them (sorted)."""
+    with database(app).transaction() as session:
+        return sorted((report.categories, [
+            open_sealed(m.body_sealed, world.union.key,
+                        context=message_context(report.id, m.id)).decode()
+            for m in report.messages])
+            for report in session.scalars(select(Report)))
+
+
+@pytest.mark.parametrize(("first", "kept"), [
+    ("MY4821 they took our passports", "they took our passports"),
+    ("Kilang MY4821: majikan ambil pasport kami #", "Kilang : majikan ambil pasport kami"),
+    ("工厂ＭＹ４８２１扣工资", "工厂 扣工资"),
+])
+def test_what_happened_told_beside_the_poster_code_is_kept(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, first: str, kept: str) -> None:
+    """Many workers send their story with the code in one message: it is the report's first
+    part (sealed on arrival), and the worker is told it is kept, not asked again."""
+    assert phone.text(first) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert words_of(sms_app, sms_world) == [("", [kept])]
+    assert phone.text("4") == [say(sms_app, prompts.DETAILS_MORE, "en")]
+    assert phone.text("Since January.") == []
+    assert phone.text("#") == [say(sms_app, prompts.CONSENT, "en")]
+    assert RECEIPT.search(phone.text("2")[0])
+    assert words_of(sms_app, sms_world) == [("forced_labour", [kept, "Since January."])]
+
+
+@pytest.mark.parametrize("first", ["MY4821", "MY4821!", "MY4821 2", "ＭＹ４８２１ ＃"])
+def test_a_poster_code_alone_opens_no_report_before_the_category(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, first: str) -> None:
+    assert phone.text(first) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert words_of(sms_app, sms_world) == []
+    assert phone.text("1") == [say(sms_app, prompts.DETAILS, "en")]
+
+
+def test_a_report_after_a_finished_one_is_a_new_report(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """A second report, begun by the code alone after a first one that its first message
+    opened, is a report of its own: its category and words do not go to the first."""
+    phone.text("MY4821 no pay for March")
+    phone.text("1")
+    phone.text("#")
+    phone.text("1")
+    assert phone.text("MY4821") == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert phone.text("2") == [say(sms_app, prompts.DETAILS, "en")]
+    phone.text("Sixteen hours a day #")
+    phone.text("2")
+    assert words_of(sms_app, sms_world) == [("hours", ["Sixteen hours a day"]),
+                                           ("wages", ["no pay for March"])]
+
+
 @pytest.mark.parametrize("typed", ["工厂ＭＹ４８２１扣工资", "ＭＹ４８２１", "my４８２１"])
 def test_a_poster_code_typed_full_width_is_the_workplace(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask, typed: str) -> None:
