@@ -1013,7 +1013,8 @@ def _ask(turn: Turn, *, again: bool) -> None:
     if conversation.step == CONFIRM and conversation.candidate_facility_id is not None:
         facility = facilities.get(turn.session, conversation.candidate_facility_id)
         if facility is not None:
-            turn.say(str(prompts.CONFIRM_WORKPLACE) % {"name": facility.name})
+            turn.say(str(prompts.CONFIRM_WORKPLACE) % {
+                "name": facility.name_for(conversation.language)})
             return
     workplace = prompts.WORKPLACE_AGAIN if again else prompts.WORKPLACE
     turn.say(str({

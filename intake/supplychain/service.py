@@ -8,6 +8,7 @@ shows here within ``INDEX_TTL``.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from intake.i18n import LANGUAGES
 from intake.reports.burmese import from_zawgyi
 from intake.supplychain.models import Facility
 
@@ -48,6 +50,36 @@ class Workplace:
     def called(self) -> str:
         """The name to show the worker who searched: theirs if they used another."""
         return self.known_as or self.name
+
+    def also_called(self, language: str) -> str | None:
+        """The other name to show beside the map's to a worker who reads ``language``: the
+        one they searched by, else the first written in their language's script. None in a
+        language written in Latin letters: a Latin other name may be any language's."""
+        if self.known_as is not None:
+            return self.known_as
+        script = _script_of_language(language)
+        if script in (None, "LATIN"):
+            return None
+        return next((name for name in self.other_names if script_of(name) == script), None)
+
+    def name_for(self, language: str) -> str:
+        """The name a worker who reads ``language`` knows it by, as far as the map tells."""
+        return self.also_called(language) or self.name
+
+
+def script_of(text: str) -> str | None:
+    """The script of the first letter of ``text`` (LATIN, CJK, THAI, DEVANAGARI, ...)."""
+    for char in text:
+        if char.isalpha():
+            return unicodedata.name(char, "").partition(" ")[0] or None
+    return None
+
+
+@functools.cache
+def _script_of_language(code: str) -> str | None:
+    """A language's script, read off its own name (ไทย: THAI)."""
+    return next((script_of(language.name) for language in LANGUAGES if language.code == code),
+                None)
 
 
 @dataclass

@@ -196,6 +196,20 @@ def test_a_workplace_named_in_the_workers_script_is_confirmed_in_it(
         assert session.scalars(select(Report.facility_id)).all() == [sms_world.penang.id]
 
 
+def test_a_language_chosen_at_the_suggested_workplace_names_it_in_that_script(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, db: Database) -> None:
+    with db.transaction() as session:
+        session.execute(update(Facility).where(Facility.id == sms_world.penang.id)
+                        .values(other_names=["Kilang Litar Pulau Pinang", "槟城电路装配厂"]))
+    phone.text("hi")
+    assert phone.text("penang circit") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "en", name="Penang Circuit Assembly")]
+    assert choose_language(phone, "zh_Hans") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "zh_Hans", name="槟城电路装配厂")]
+    assert choose_language(phone, "ms") == [  # Latin: the map's name
+        say(sms_app, prompts.CONFIRM_WORKPLACE, "ms", name="Penang Circuit Assembly")]
+
+
 def test_a_language_chosen_at_the_suggested_workplace_asks_about_it_again(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
     """0 while asked "Is it ...?": the same question comes back in the language chosen."""

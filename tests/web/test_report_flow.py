@@ -137,6 +137,28 @@ def test_a_workplace_found_by_the_workers_own_name_shows_that_name_too(
     assert "(槟城" not in worker.get("/en/report?q=penang circit").get_data(as_text=True)
 
 
+def test_the_list_shows_a_workplaces_name_in_the_script_of_the_page(
+        worker: Worker, world: World, db: Database) -> None:
+    """A Chinese reader finds 槟城电路装配厂 beside the map's name in the list and on the
+    review page; an English page shows the map's names only (the other names' languages
+    are not known, and Latin ones could be any)."""
+    with db.transaction() as session:
+        session.execute(update(Facility).where(Facility.id == world.penang.id).values(
+            other_names=["Kilang Litar Pulau Pinang", "पेनाङ सर्किट", "槟城电路装配厂"]))
+    shown = '<span dir="auto">Penang Circuit Assembly</span> <span dir="auto">({})</span>'
+    assert shown.format("槟城电路装配厂") in worker.get("/zh_Hans/report").get_data(as_text=True)
+    assert shown.format("पेनाङ सर्किट") in worker.get("/ne/report").get_data(as_text=True)
+    english = worker.get("/en/report").get_data(as_text=True)
+    assert "Penang Circuit Assembly</span> <span class=\"where\">" in english
+    worker.lang = "zh_Hans"
+    state = {"facility": str(world.penang.id), "category": ["wages"], "details": "x",
+             "contact": "web", "number": ""}
+    for step in ("workplace", "what", "details"):
+        worker.step(step, **state)
+    assert shown.format("槟城电路装配厂") in worker.step("contact", **state).get_data(
+        as_text=True)
+
+
 def test_fewer_than_three_letters_name_no_workplace(worker: Worker, world: World) -> None:
     """"ok" is inside "Bangkok": WRatio scores any text found in a long name at the cut-off."""
     assert "Bangkok Sensor Works" in worker.get("/en/report?q=bangkk").get_data(as_text=True)
