@@ -681,12 +681,18 @@ def _start(turn: Turn, body: str) -> None:
         turn.conversation.step = WORKPLACE
         turn.say(str(prompts.WELCOME))
         return
+    _code_in_words(turn, found, body)
+
+
+def _code_in_words(turn: Turn, found: Workplace, body: str) -> None:
+    """The workplace of a poster code found in a message. What happened, told beside the
+    code, is kept now, sealed as it arrives, as the first part of a report whose category
+    the worker chooses next."""
     words = _DONE_AT_END.sub("", facilities.without_code(body, found.poster_code)).strip()
-    if not any(char.isalpha() for char in words):
+    if not any(char.isalpha() for char in words) or _opted_out(turn.session, turn.tag):
+        # (a sender who said STOP gets no conversation, so no report, until START)
         _workplace_chosen(turn, found)
         return
-    # What happened, told beside the code: kept now, sealed as it arrives, as the first part
-    # of a report whose category the worker chooses next.
     turn.conversation.facility_id = found.id
     report = _open_report(turn, categories=[])
     if report is not None:
@@ -698,10 +704,13 @@ def _workplace(turn: Turn, body: str) -> None:
     if _number(body) == 0:
         _language_menu(turn, page=1)
         return
-    found = facilities.by_poster_code(turn.session, body) or facilities.code_in_text(
-        turn.session, body)
+    alone = facilities.by_poster_code(turn.session, body)  # "MY 4821", "my-4821"
+    if alone is not None:
+        _workplace_chosen(turn, alone)
+        return
+    found = facilities.code_in_text(turn.session, body)
     if found is not None:
-        _workplace_chosen(turn, found)
+        _code_in_words(turn, found, body)
         return
     matches = facilities.search(turn.session, body, limit=1) if body else []
     if matches:

@@ -186,7 +186,8 @@ def without_code(text: str, code: str) -> str:
              if normalise_code(match.group(1)) == code]
     for start, end in reversed(spans):
         left, right = text[:start].rstrip(), text[end:].lstrip()
-        text = left + (" " if left and right else "") + right
+        spaced = left and right and not unicodedata.category(right[0]).startswith("P")
+        text = left + (" " if spaced else "") + right
     return text
 
 

@@ -62,6 +62,7 @@ class Sender:
     phone: Phone
     tag: str
     receipts: list[str] = field(default_factory=list)
+    stopped: bool = False  # said STOP, and not START since
 
 
 class Conversations(RuleBasedStateMachine):
@@ -85,9 +86,14 @@ class Conversations(RuleBasedStateMachine):
             row = session.get(Conversation, sender.tag)
             return (row.step, row.report_id) if row is not None else (None, None)
 
+    def reports(self) -> int:
+        with self.db.transaction() as session:
+            return len(session.scalars(select(Report.id)).all())
+
     def send(self, sender: Sender, body: str, kept: str | None, *, media: bool = False,
              finishes: bool = False) -> list[str]:
         step, report_id = self.step_of(sender)
+        reports = self.reports()
         response = sender.phone.post(sender.phone.params(body, NumMedia="1" if media else "0"))
         assert response.status_code == 200, response.get_data(as_text=True)
         answer = replies(response)
@@ -101,10 +107,13 @@ class Conversations(RuleBasedStateMachine):
             assert len(answer) == media + finishes, answer
         elif step == DETAILS and report_id is not None:
             self.expected.setdefault(report_id, [])
+        elif step in (None, "new") and body in FIRST_WORDS and sender.stopped:
+            assert self.reports() == reports  # no conversation after STOP, so no report
         elif step in (None, "new") and body in FIRST_WORDS:
             opened = self.step_of(sender)[1]
             assert opened is not None and opened not in self.expected
             self.expected[opened] = [FIRST_WORDS[body]]
+        sender.stopped = body != "START" and (sender.stopped or body == "STOP")
         for text in answer:
             found = RECEIPT.search(text)
             if found:

@@ -89,7 +89,7 @@ def words_of(app: Flask, world: SmsWorld) -> list[tuple[str, list[str]]]:
 
 @pytest.mark.parametrize(("first", "kept"), [
     ("MY4821 they took our passports", "they took our passports"),
-    ("Kilang MY4821: majikan ambil pasport kami #", "Kilang : majikan ambil pasport kami"),
+    ("Kilang MY4821: majikan ambil pasport kami #", "Kilang: majikan ambil pasport kami"),
     ("工厂ＭＹ４８２１扣工资", "工厂 扣工资"),
 ])
 def test_what_happened_told_beside_the_poster_code_is_kept(
@@ -103,6 +103,28 @@ def test_what_happened_told_beside_the_poster_code_is_kept(
     assert phone.text("#") == [say(sms_app, prompts.CONSENT, "en")]
     assert RECEIPT.search(phone.text("2")[0])
     assert words_of(sms_app, sms_world) == [("forced_labour", [kept, "Since January."])]
+
+
+def test_words_beside_the_code_at_the_workplace_question_are_kept(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    phone.text("hello")
+    assert phone.text("It is MY4821, no overtime pay") == [
+        say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert phone.text("1") == [say(sms_app, prompts.DETAILS_MORE, "en")]
+    assert words_of(sms_app, sms_world) == [("wages", ["It is, no overtime pay"])]
+
+
+def test_after_stop_words_beside_the_code_open_no_report_until_start(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """STOP means no conversation, and silence, until START: the words are not kept in a
+    report the worker would get no receipt for and could not add to."""
+    phone.text("STOP")
+    assert phone.text("MY4821 they took our passports") == []
+    assert words_of(sms_app, sms_world) == []
+    phone.text("START")
+    assert phone.text("MY4821 they took our passports") == [
+        say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert words_of(sms_app, sms_world) == [("", ["they took our passports"])]
 
 
 @pytest.mark.parametrize("first", ["MY4821", "MY4821!", "MY4821 2", "ＭＹ４８２１ ＃"])
