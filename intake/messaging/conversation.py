@@ -741,8 +741,8 @@ def _confirm(turn: Turn, body: str) -> None:
 
 
 def _workplace_chosen(turn: Turn, facility: Workplace, *, told: Report | None = None) -> None:
-    """The category question next; ``told`` is the report a first message opened with the
-    words it held beside the poster code (the category step completes it), else None."""
+    """The category question next; ``told`` is the report a message opened with the words
+    it held beside the poster code (the category step completes it), else None."""
     conversation = turn.conversation
     conversation.facility_id = facility.id
     conversation.report_id = told.id if told is not None else None

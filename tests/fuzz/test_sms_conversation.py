@@ -27,7 +27,7 @@ from crypto.envelope import open_sealed
 from crypto.hierarchy import TEST_FAST
 from crypto.pseudonyms import sender_tag
 from intake.db import Database
-from intake.messaging.conversation import DETAILS
+from intake.messaging.conversation import DETAILS, WORKPLACE
 from intake.messaging.models import Conversation
 from intake.messaging.segments import count_segments
 from intake.reports.models import Author, Report
@@ -53,8 +53,10 @@ ANSWERS: list[tuple[str, str | None]] = [
     ("STATUS 1234", None), ("STATUS", None), ("", None), ("   ", None),
     ("x" * 1700, None),  # too long: refused whole, before any keyword
 ]
-# What a first message keeps beside the poster code: the first words of the report it opens.
+# What a message keeps beside the poster code, as the first words of the report it opens,
+# at the steps where a code names the workplace (a first message, the workplace question).
 FIRST_WORDS = {"help me MY4821 please": "help me please"}
+BEGINNING = (None, "new", WORKPLACE)
 
 
 @dataclass
@@ -107,9 +109,9 @@ class Conversations(RuleBasedStateMachine):
             assert len(answer) == media + finishes, answer
         elif step == DETAILS and report_id is not None:
             self.expected.setdefault(report_id, [])
-        elif step in (None, "new") and body in FIRST_WORDS and sender.stopped:
+        elif step in BEGINNING and body in FIRST_WORDS and sender.stopped:
             assert self.reports() == reports  # no conversation after STOP, so no report
-        elif step in (None, "new") and body in FIRST_WORDS:
+        elif step in BEGINNING and body in FIRST_WORDS:
             opened = self.step_of(sender)[1]
             assert opened is not None and opened not in self.expected
             self.expected[opened] = [FIRST_WORDS[body]]
