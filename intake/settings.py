@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import errno
 import os
 import re
 import secrets
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -240,7 +242,7 @@ def prepare_instance(path: Path) -> Path:
         raise ConfigError(f"INTAKE_INSTANCE points at a file, not a folder: {path}")
     if not path.exists():
         try:
-            path.mkdir(mode=0o700)
+            path.mkdir(mode=0o700, exist_ok=True)  # another process starting may make it too
         except FileNotFoundError:
             raise ConfigError(
                 f"INTAKE_INSTANCE folder cannot be created, its parent does not exist: {path}"
@@ -278,10 +280,35 @@ def decode_secret(value: str, *, name: str) -> bytes:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Create ``path`` with 0600 permissions and write ``data``; never overwrite."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    """Create ``path`` with 0600 permissions holding ``data``, whole from the moment it
+    exists (another process never reads it half-written); never overwrite: FileExistsError
+    if it exists."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        try:
+            os.link(temporary, path)  # fails if ``path`` exists, as O_EXCL would
+        except FileExistsError:
+            raise
+        except OSError as exc:  # a file system without hard links: not whole at once
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP):
+                raise
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+    finally:
+        os.unlink(temporary)
+
+
+def create_once(path: Path, make: Callable[[], bytes]) -> None:
+    """Create ``path`` (0600) with ``make()`` unless it exists. Processes that start
+    together on a new instance (gunicorn's workers) each make one; the first to write it
+    wins, and every one then reads that."""
+    if path.exists():
+        return
+    with contextlib.suppress(FileExistsError):
+        write_private_file(path, make())
 
 
 def _secret(env: Mapping[str, str], name: str, instance: Path) -> bytes:
@@ -291,8 +318,7 @@ def _secret(env: Mapping[str, str], name: str, instance: Path) -> bytes:
     if file_name:
         return _read_secret_file(Path(file_name), name=name)
     path = instance / name.lower().removeprefix("intake_")
-    if not path.exists():
-        write_private_file(path, base64.urlsafe_b64encode(secrets.token_bytes(SECRET_BYTES)))
+    create_once(path, lambda: base64.urlsafe_b64encode(secrets.token_bytes(SECRET_BYTES)))
     return _read_secret_file(path, name=name)
 
 
@@ -358,8 +384,7 @@ def _local_twilio_token(instance: Path, *, embedded: bool) -> str | None:
     if not embedded:
         return None
     path = instance / "twilio_auth_token"
-    if not path.exists():
-        write_private_file(path, secrets.token_hex(16).encode())
+    create_once(path, lambda: secrets.token_hex(16).encode())
     return path.read_text(encoding="ascii").strip()
 
 
@@ -376,10 +401,10 @@ def _courier_key(env: Mapping[str, str], instance: Path, *, embedded_jobs: bool)
         return _b64(value, name=name)
     file_name = env.get(f"{name}_FILE")
     path = Path(file_name) if file_name else instance / "courier_key"
-    if not path.exists() and embedded_jobs and not file_name:
+    if embedded_jobs and not file_name:
         from crypto.keys import PrivateKey
 
-        write_private_file(path, base64.urlsafe_b64encode(PrivateKey.generate().to_bytes()))
+        create_once(path, lambda: base64.urlsafe_b64encode(PrivateKey.generate().to_bytes()))
     if path.exists():
         try:
             return _b64(path.read_text(encoding="ascii"), name=name)

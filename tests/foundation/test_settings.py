@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,38 @@ def test_embedded_default_creates_secrets_once_with_0600(tmp_path: Path) -> None
     for name in ("secret_key", "pepper", "courier_key"):
         mode = stat.S_IMODE(os.stat(tmp_path / "instance" / name).st_mode)
         assert mode == 0o600, name
+
+
+def _first_start(environ: dict[str, str], barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        settings = Settings.from_env(environ)
+        results.put((settings.pepper, settings.secret_key, settings.courier_key,
+                     settings.twilio_auth_token))
+    except Exception as exc:
+        results.put(repr(exc))
+
+
+def test_processes_starting_together_on_a_new_instance_share_one_set_of_secrets(
+        tmp_path: Path) -> None:
+    """gunicorn's workers each read the settings as they boot: on a new instance they race
+    to create its secrets. Every one must boot, with the same secrets (a loser that read a
+    half-written file, or gave up because the file appeared, was a worker that failed)."""
+    context = multiprocessing.get_context("fork")
+    workers = 6
+    for attempt in range(12):
+        (tmp_path / str(attempt)).mkdir()
+        environ = env(tmp_path / str(attempt))
+        barrier, results = context.Barrier(workers), context.Queue()
+        processes = [context.Process(target=_first_start, args=(environ, barrier, results))
+                     for _ in range(workers)]
+        for process in processes:
+            process.start()
+        found = [results.get(timeout=60) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+        assert len(set(found)) == 1, found
+        assert not isinstance(found[0], str), found[0]
 
 
 def test_secrets_from_the_environment_win(tmp_path: Path) -> None:
