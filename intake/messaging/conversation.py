@@ -41,7 +41,7 @@ from intake.accounts.models import SmsNumber
 from intake.db import Database, first_row, table_of
 from intake.i18n import DEFAULT, LANGUAGES, language_label
 from intake.messaging import prompts
-from intake.messaging.models import Conversation, OptOut
+from intake.messaging.models import Conversation, OptOut, OutboundMessage, OutboundStatus
 from intake.messaging.outbound import NOTICE_WAIT
 from intake.messaging.segments import count_segments
 from intake.remedy.models import Verdict
@@ -635,6 +635,10 @@ def _status(turn: Turn, typed: str) -> None:
     except (MalformedReceipt, ReceiptNotFound):
         turn.say(str(prompts.STATUS_NOT_FOUND))
         return
+    if turn.release and _held_for(turn.session, report):
+        # STATUS in answer to WhatsApp's notice: the held texts of this report go out now,
+        # whole; a short form of the last of them besides would say it twice.
+        return
     replies = [e for e in thread_for(turn.session, report, worker_key).entries
                if e.author is Author.DESK and e.text]
     # In the language the worker reported in: after the receipt the conversation is over,
@@ -647,6 +651,13 @@ def _status(turn: Turn, typed: str) -> None:
     text = replies[-1].text or ""
     limit = STATUS_MAX[count_segments(frame % {"text": text}).encoding]
     turn.say(frame % {"text": _shorten(text, limit - len(frame % {"text": ""}))})
+
+
+def _held_for(session: Session, report: Report) -> bool:
+    """Whether a text to the worker about ``report`` is held for WhatsApp's window."""
+    return session.scalar(select(OutboundMessage.id).where(
+        OutboundMessage.report_id == report.id,
+        OutboundMessage.status == OutboundStatus.HELD).limit(1)) is not None
 
 
 def _shorten(text: str, limit: int) -> str:

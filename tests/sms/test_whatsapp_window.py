@@ -22,7 +22,7 @@ from intake.messaging.outbound import SEND_TEXT_JOB, delivery_notes, queue_text
 from intake.reports.models import Author, Report, ReportMessage
 from intake.reports.service import add_desk_reply
 from intake.settings import Settings
-from tests.sms.conftest import Phone, SmsWorld, run_jobs, say
+from tests.sms.conftest import RECEIPT, Phone, SmsWorld, run_jobs, say
 from tests.sms.test_outbound import database, outbound_status, reply_and_queue, report_by_sms
 from tests.twilio_fake import TwilioFake
 
@@ -285,13 +285,36 @@ def test_a_late_tap_on_the_notice_adds_no_words(
 
 def test_a_keyword_in_answer_to_the_notice_releases_the_reply_too(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
-    """STATUS (with or without a receipt) answers as ever, and the window it opens is used."""
+    """STATUS without a receipt answers as ever (with the held report's: the next test),
+    and the window it opens is used."""
     outbound_id = refused_by_whatsapp(phone, sms_app, twilio)
     run_jobs(sms_app)
     assert phone.text("STATUS")  # answered as STATUS always is
     run_jobs(sms_app)
     assert twilio.created()[-1].form["Body"] == REPLY
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def test_status_with_the_receipt_in_answer_to_the_notice_says_the_reply_once(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """The held reply itself goes out: STATUS's short form of it besides would be the same
+    answer twice. STATUS for a report with nothing held answers as ever."""
+    phone.whatsapp = True
+    phone.text("MY4821")
+    phone.text("5")
+    phone.text("The supervisor shouts at us #")
+    receipt = RECEIPT.search(phone.text("1")[0])
+    assert receipt is not None
+    outbound_id = reply_and_queue(sms_app, REPLY)
+    run_jobs(sms_app)
+    whatsapp_refuses(phone, twilio)
+    run_jobs(sms_app)
+    assert phone.text(f"STATUS {receipt.group(1)}") == []
+    run_jobs(sms_app)
+    assert twilio.created()[-1].form["Body"] == REPLY
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+    assert phone.text(f"STATUS {receipt.group(1)}") == [
+        say(sms_app, prompts.STATUS_REPLY, "en", text=REPLY)]
 
 
 def test_words_too_long_to_keep_release_the_reply_too(
