@@ -773,7 +773,7 @@ def _category(turn: Turn, body: str) -> None:
         return
     conversation = turn.conversation
     conversation.category = CATEGORIES[choice - 1].code
-    told = _report_of(turn)  # opened by a first message that told what happened
+    told = _report_of(turn)  # opened by a message that told what happened beside the code
     if told is not None:
         set_categories(told, [conversation.category])
     elif _open_report(turn, categories=[conversation.category]) is None:

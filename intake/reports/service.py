@@ -178,22 +178,21 @@ def open_report(
     yet (SMS adds both later)."""
     desks = desks if desks is not None else desks_for(session, facility_id)
     received_on = today()
-    row = Report(
-        id=uuid.uuid4(), channel=channel, language=language, facility_id=facility_id,
-        categories=",".join(sorted(set(categories))), received_on=received_on,
-    )
-    first_category = min(categories) if categories else None
-    row.desks = [ReportDesk(desk_id=desk.id, received_on=received_on, category=first_category,
-                            facility_id=facility_id, channel=channel, language=language)
+    row = Report(id=uuid.uuid4(), channel=channel, language=language, facility_id=facility_id,
+                 received_on=received_on)
+    row.desks = [ReportDesk(desk_id=desk.id, received_on=received_on, facility_id=facility_id,
+                            channel=channel, language=language)
                  for desk in desks]
+    set_categories(row, categories)
     session.add(row)
     session.flush()
     return row
 
 
 def set_categories(report: Report, categories: Sequence[str]) -> None:
-    """The worker's categories, for a report opened before they were chosen (an SMS whose
-    first message told what happened beside the poster code)."""
+    """The worker's categories, on the report and (the first of them) on each desk's row:
+    when it opens, or later for a report opened before they were chosen (an SMS that told
+    what happened beside the poster code)."""
     report.categories = ",".join(sorted(set(categories)))
     for row in report.desks:
         row.category = min(categories) if categories else None

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from intake.i18n import LANGUAGES
+from intake import i18n
 from intake.reports.burmese import from_zawgyi
 from intake.supplychain.models import Facility
 
@@ -78,8 +78,8 @@ def script_of(text: str) -> str | None:
 @functools.cache
 def _script_of_language(code: str) -> str | None:
     """A language's script, read off its own name (ไทย: THAI)."""
-    return next((script_of(language.name) for language in LANGUAGES if language.code == code),
-                None)
+    found = i18n.language(code)
+    return script_of(found.name) if found is not None else None
 
 
 @dataclass
