@@ -34,8 +34,9 @@ from intake.reports.models import Report
 from intake.settings import Settings
 from tests.conftest import ON_POSTGRES, TEST_REDIS_URL
 from tests.monitor.conftest import Browser, DeskWorld, desks
+from tests.procs import free_ports
 from tests.sms.conftest import Phone
-from tests.sms.test_multi_instance import free_port, wait_until_up
+from tests.sms.test_multi_instance import wait_until_up
 from tests.web.conftest import Worker, World, world
 
 __all__ = ["desks", "world"]
@@ -108,7 +109,7 @@ def _environ(settings: Settings) -> dict[str, str]:
 def pair(app: Flask, settings: Settings, tmp_path: Path) -> Iterator[Pair]:
     """Two `intake serve` processes on the test database and Redis, behind a round-robin."""
     environ = _environ(settings)
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     servers = [subprocess.Popen(
         [sys.executable, "-m", "intake.cli", "serve", "--port", str(port)],
         env={**environ, "INTAKE_INSTANCE": str(tmp_path / f"instance-{port}")},

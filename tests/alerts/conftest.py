@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from intake.reports.models import Severity
 from intake.settings import Settings
 from intake.supplychain.models import BuyerOrg, Contract, Facility
 from tests.monitor.conftest import DeskWorld, browser, desks, other_browser, submit
+from tests.procs import free_port
 
 __all__ = ["browser", "desks", "other_browser"]
 
@@ -40,13 +40,6 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope)
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

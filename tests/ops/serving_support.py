@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import ssl
 import subprocess
 import time
@@ -15,16 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from intake.settings import Settings
+from tests.procs import free_port, free_ports
+
+__all__ = ["free_port", "free_ports"]
 
 ROOT = Path(__file__).resolve().parents[2]
 OPS = ROOT / "ops"
 DEADLINE_SECONDS = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def clean_environ() -> dict[str, str]:

@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 from intake.app import MAX_BODY_BYTES
 from intake.i18n import LANGUAGES
 from intake.serving import BehindProxy
-from tests.ops.serving_support import OPS, free_port, wait_until
+from tests.ops.serving_support import OPS, free_ports, wait_until
 
 CONF = OPS / "nginx" / "intake.conf"
 NGINX = shutil.which("nginx") or next(
@@ -154,7 +154,8 @@ def probe_app() -> Flask:
 
 @pytest.fixture
 def ports() -> Ports:
-    return Ports(http=free_port(), https=free_port(), onion=free_port(), app=free_port())
+    http, https, onion, app = free_ports(4)
+    return Ports(http=http, https=https, onion=onion, app=app)
 
 
 @pytest.fixture

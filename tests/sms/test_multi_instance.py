@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from intake import create_app
 from intake.db import Database
 from intake.reports.models import Report
 from intake.settings import Settings
+from tests.procs import free_ports
 from tests.sms.conftest import Phone, SmsWorld
 
 
@@ -58,7 +58,7 @@ def test_two_server_processes_carry_one_conversation(
     )
     if sms_settings.redis_url:
         environ["INTAKE_REDIS_URL"] = sms_settings.redis_url
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     servers = [
         subprocess.Popen(
             [sys.executable, "-m", "intake.cli", "serve", "--port", str(port)],
@@ -82,12 +82,6 @@ def test_two_server_processes_carry_one_conversation(
         for server in servers:
             server.terminate()
             server.wait(timeout=20)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_up(port: int) -> None:
