@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,69 @@ _ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans": 
 
 def language(code: str) -> Language | None:
     return BY_CODE.get(code)
+
+
+def script_of(text: str) -> str | None:
+    """The script of the first letter of ``text`` (LATIN, CJK, THAI, DEVANAGARI, ...)."""
+    for char in text:
+        if char.isalpha():
+            return _script(char)
+    return None
+
+
+def _script(letter: str) -> str:
+    if letter in _ARABIC_SCRIPT_NOT_ARABIC:
+        return "PERSO-ARABIC"
+    return unicodedata.name(letter, "").partition(" ")[0]
+
+
+@functools.cache
+def script_of_language(code: str) -> str | None:
+    """A language's script, read off its own name (ไทย: THAI)."""
+    found = language(code)
+    return script_of(found.name) if found is not None else None
+
+
+# Letters of Urdu and Persian that Arabic does not write: a text with them is not Arabic.
+_ARABIC_SCRIPT_NOT_ARABIC = frozenset("\u0679\u0688\u0691\u06ba\u06d2\u06c1\u06be"
+                                      "\u067e\u0686\u0698\u06af\u06a9\u06cc")
+# Vietnamese's letters that none of our other Latin-script languages writes: ă đ ơ ư â ê
+# ô, vowels with a grave accent or a tilde ("xin chào"), and those with a dot below, a hook
+# or two marks (Spanish and Czech write á é í ó ú ý, which say nothing).
+_VIETNAMESE_LETTERS = frozenset(
+    "ăđơưâêôàèìòùãõĂĐƠƯÂÊÔÀÈÌÒÙÃÕ" + "".join(map(chr, range(0x1EA0, 0x1EFA))))
+
+
+@functools.cache
+def _language_of_script() -> dict[str, str]:
+    """Scripts only one of our languages is written in (Thai, Burmese, Chinese, Bengali,
+    Arabic), to that language; Devanagari (Hindi and Nepali) and Latin are not."""
+    languages: dict[str, list[str]] = {}
+    for language_ in LANGUAGES:
+        languages.setdefault(script_of_language(language_.code) or "", []).append(language_.code)
+    return {script: codes[0] for script, codes in languages.items() if len(codes) == 1}
+
+
+def written_in(text: str) -> str | None:
+    """The one of our languages a text's letters show, if they show one: a script only that
+    language is written in (a Chinese keyboard's full-width letters count as Latin), or,
+    in Latin letters alone, Vietnamese's own letters. None if the letters show none, or
+    more than one (Thai and Chinese together; Devanagari, Hindi or Nepali)."""
+    if text.isascii():
+        return None
+    scripts: set[str] = set()
+    vietnamese = False
+    for char in unicodedata.normalize("NFKC", text):
+        if not char.isalpha() or char.isascii():
+            continue
+        if char in _VIETNAMESE_LETTERS:
+            vietnamese = True
+        else:
+            scripts.add(_script(char))
+    scripts.discard("LATIN")
+    if len(scripts) == 1:
+        return _language_of_script().get(scripts.pop())
+    return "vi" if vietnamese and not scripts else None
 
 
 def negotiate(accept_language: str | None) -> str:

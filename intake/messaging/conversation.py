@@ -39,7 +39,7 @@ from crypto.pseudonyms import sender_tag
 from crypto.receipts import format_receipt
 from intake.accounts.models import SmsNumber
 from intake.db import Database, first_row, table_of
-from intake.i18n import DEFAULT, LANGUAGES, language_label
+from intake.i18n import DEFAULT, LANGUAGES, language_label, written_in
 from intake.messaging import prompts
 from intake.messaging.models import Conversation, OptOut, OutboundMessage, OutboundStatus
 from intake.messaging.outbound import NOTICE_WAIT
@@ -246,6 +246,11 @@ def take_turn(turn: Turn) -> None:
     zawgyi = typed_in_zawgyi(turn.inbound.body)
     if zawgyi is not None:
         turn.conversation.zawgyi = zawgyi
+    if turn.conversation.step == "new":
+        # A first message is answered in the language its letters show, if they show one
+        # (Thai, Burmese, Chinese, Bengali, Arabic, Vietnamese): a migrant worker writes to
+        # the number of the country they work in, whose language they may not read.
+        turn.conversation.language = written_in(turn.inbound.body) or turn.conversation.language
     waiting = turn.conversation.step == WINDOW
     with force_locale(turn.conversation.language):
         _dispatch(turn)

@@ -8,7 +8,6 @@ shows here within ``INDEX_TTL``.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
@@ -57,29 +56,14 @@ class Workplace:
         language written in Latin letters: a Latin other name may be any language's."""
         if self.known_as is not None:
             return self.known_as
-        script = _script_of_language(language)
+        script = i18n.script_of_language(language)
         if script in (None, "LATIN"):
             return None
-        return next((name for name in self.other_names if script_of(name) == script), None)
+        return next((name for name in self.other_names if i18n.script_of(name) == script), None)
 
     def name_for(self, language: str) -> str:
         """The name a worker who reads ``language`` knows it by, as far as the map tells."""
         return self.also_called(language) or self.name
-
-
-def script_of(text: str) -> str | None:
-    """The script of the first letter of ``text`` (LATIN, CJK, THAI, DEVANAGARI, ...)."""
-    for char in text:
-        if char.isalpha():
-            return unicodedata.name(char, "").partition(" ")[0] or None
-    return None
-
-
-@functools.cache
-def _script_of_language(code: str) -> str | None:
-    """A language's script, read off its own name (ไทย: THAI)."""
-    found = i18n.language(code)
-    return script_of(found.name) if found is not None else None
 
 
 @dataclass

@@ -87,20 +87,22 @@ def words_of(app: Flask, world: SmsWorld) -> list[tuple[str, list[str]]]:
             for report in session.scalars(select(Report)))
 
 
-@pytest.mark.parametrize(("first", "kept"), [
-    ("MY4821 they took our passports", "they took our passports"),
-    ("Kilang MY4821: majikan ambil pasport kami #", "Kilang: majikan ambil pasport kami"),
-    ("工厂ＭＹ４８２１扣工资", "工厂 扣工资"),
+@pytest.mark.parametrize(("first", "kept", "language"), [
+    ("MY4821 they took our passports", "they took our passports", "en"),
+    ("Kilang MY4821: majikan ambil pasport kami #", "Kilang: majikan ambil pasport kami", "en"),
+    ("工厂ＭＹ４８２１扣工资", "工厂 扣工资", "zh_Hans"),
 ])
 def test_what_happened_told_beside_the_poster_code_is_kept(
-        phone: Phone, sms_world: SmsWorld, sms_app: Flask, first: str, kept: str) -> None:
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, first: str, kept: str,
+        language: str) -> None:
     """Many workers send their story with the code in one message: it is the report's first
-    part (sealed on arrival), and the worker is told it is kept, not asked again."""
-    assert phone.text(first) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    part (sealed on arrival), and the worker is told it is kept, not asked again (in the
+    language the words are written in, if their letters show it)."""
+    assert phone.text(first) == [say(sms_app, prompts.CATEGORY_MENU, language)]
     assert words_of(sms_app, sms_world) == [("", [kept])]
-    assert phone.text("4") == [say(sms_app, prompts.DETAILS_MORE, "en")]
+    assert phone.text("4") == [say(sms_app, prompts.DETAILS_MORE, language)]
     assert phone.text("Since January.") == []
-    assert phone.text("#") == [say(sms_app, prompts.CONSENT, "en")]
+    assert phone.text("#") == [say(sms_app, prompts.CONSENT, language)]
     assert RECEIPT.search(phone.text("2")[0])
     assert words_of(sms_app, sms_world) == [("forced_labour", [kept, "Since January."])]
 
@@ -151,15 +153,17 @@ def test_a_report_after_a_finished_one_is_a_new_report(
                                            ("wages", ["no pay for March"])]
 
 
-@pytest.mark.parametrize("typed", ["工厂ＭＹ４８２１扣工资", "ＭＹ４８２１", "my４８２１"])
+@pytest.mark.parametrize(("typed", "language"), [
+    ("工厂ＭＹ４８２１扣工资", "zh_Hans"), ("ＭＹ４８２１", "en"), ("my４８２１", "en")])
 def test_a_poster_code_typed_full_width_is_the_workplace(
-        phone: Phone, sms_world: SmsWorld, sms_app: Flask, typed: str) -> None:
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, typed: str, language: str) -> None:
     """A Chinese keyboard in full-width mode types ＭＹ４８２１: in a first message, and
-    alone at the workplace question (after a desk's text: tests/sms/test_answers.py)."""
-    assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    alone at the workplace question (after a desk's text: tests/sms/test_answers.py). Its
+    full-width letters are Latin ones: they show no language."""
+    assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, language)]
     phone.text("NEW")
     phone.text("hello")
-    assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, "en")]
+    assert phone.text(typed) == [say(sms_app, prompts.CATEGORY_MENU, language)]
 
 
 def test_a_full_width_hash_ends_the_details(phone: Phone, sms_world: SmsWorld,
@@ -441,3 +445,60 @@ def test_no_desk_to_seal_to_is_said_and_the_place_kept(phone: Phone, sms_app: Fl
     with database(sms_app).transaction() as session:
         assert session.scalars(select(Report)).all() == []
         assert session.scalars(select(Conversation)).one().step == "category"
+
+
+@pytest.mark.parametrize(("first", "lang"), [
+    ("สวัสดีครับ", "th"), ("你好", "zh_Hans"), ("xin chào", "vi"), ("মালিক বেতন দেয়নি", "bn"),
+    ("مرحبا", "ar"), ("မင်္ဂလာပါ", "my"),
+    ("hello", "en"), ("xin chao", "en"),  # Latin letters alone show no language of theirs
+    ("नमस्ते", "en"),  # Devanagari: Hindi or Nepali, so the number's language and its menu
+])
+def test_a_first_message_is_answered_in_the_language_its_letters_show(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, first: str, lang: str) -> None:
+    """A migrant worker texts the number of the country they work in (this one starts in
+    English): words in Thai are answered in Thai, without the language menu's two texts."""
+    assert phone.text(first) == [say(sms_app, prompts.WELCOME, lang)]
+    assert phone.text("MY4821") == [say(sms_app, prompts.CATEGORY_MENU, lang)]
+
+
+def test_a_first_message_in_zawgyi_is_answered_in_burmese_as_the_phone_spells_it(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    hello = "\u1019\u1004\u1039\u1002\u101c\u102c\u1015\u102b"  # မင်္ဂလာပါ typed in Zawgyi
+    assert phone.text(hello) == [zawgyi_spelling(say(sms_app, prompts.WELCOME, "my"))]
+
+
+def test_a_first_message_in_chinese_to_the_mexican_number_is_answered_in_chinese(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    phone.to = MX_NUMBER
+    assert phone.text("你好") == [say(sms_app, prompts.WELCOME, "zh_Hans")]
+    phone.number = "+525512345678"
+    assert phone.text("hola") == [say(sms_app, prompts.WELCOME, "es")]
+
+
+def test_a_report_from_a_first_message_in_thai_is_in_thai(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """The poster code with the story, in Thai: the whole conversation in Thai, the story
+    kept, and the report's language Thai (the desk's translation starts from it)."""
+    assert phone.text("MY4821 หัวหน้ายึดพาสปอร์ต") == [say(sms_app, prompts.CATEGORY_MENU, "th")]
+    assert phone.text("4") == [say(sms_app, prompts.DETAILS_MORE, "th")]
+    assert phone.text("#") == [say(sms_app, prompts.CONSENT, "th")]
+    [receipt_text] = phone.text("2")
+    receipt = RECEIPT.search(receipt_text)
+    assert receipt is not None
+    assert receipt_text == say(sms_app, prompts.RECEIPT, "th", receipt=receipt.group(1))
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert report.language == "th"
+    assert words_of(sms_app, sms_world) == [("forced_labour", ["หัวหน้ายึดพาสปอร์ต"])]
+
+
+def test_later_words_in_another_script_keep_the_language_chosen(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    """Only a first message says which language to answer in: after the menu, the
+    worker's choice stands, whatever script a factory's name or their words are in."""
+    phone.text("hello")
+    choose_language(phone, "ms")
+    assert phone.text("MY4821 หัวหน้ายึดพาสปอร์ต") == [say(sms_app, prompts.CATEGORY_MENU, "ms")]
+    assert phone.text("1") == [say(sms_app, prompts.DETAILS_MORE, "ms")]
+    assert phone.text("他们没有付工资") == []
+    assert phone.text("#") == [say(sms_app, prompts.CONSENT, "ms")]
