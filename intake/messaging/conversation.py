@@ -739,7 +739,7 @@ def _workplace(turn: Turn, body: str) -> None:
 
 def _confirm(turn: Turn, body: str) -> None:
     conversation = turn.conversation
-    choice = _number(body)
+    choice = yes_or_no(body, conversation.language)
     if choice == 1 and conversation.candidate_facility_id is not None:
         facility = facilities.get(turn.session, conversation.candidate_facility_id)
         if facility is not None:
@@ -892,7 +892,7 @@ def _is_done(body: str) -> bool:
 
 
 def _consent(turn: Turn, body: str) -> None:
-    choice = _number(body)
+    choice = yes_or_no(body, turn.conversation.language)
     if choice not in (1, 2):
         _invalid(turn)
         return
@@ -1066,6 +1066,33 @@ def _number(body: str) -> int | None:
     if not digits or len(digits) > 3 or len(body.strip()) > 4:
         return None
     return int(digits)
+
+
+def yes_or_no(body: str, language: str) -> int | None:
+    """An answer to a question of 1 for yes, 2 for no: its number, or "yes" or "no" in the
+    conversation's language (as the question words it: Thai ได้, Chinese 可以) or English."""
+    choice = _number(body)
+    if choice is not None:
+        return choice
+    return yes_no_words(language).get(_fold(body).strip(_ANSWER_PUNCTUATION))
+
+
+_ANSWER_PUNCTUATION = " .,!?;:。！？，،؟।"
+
+
+@functools.cache
+def yes_no_words(language: str) -> dict[str, int]:
+    """Folded words (``_fold``) for yes (1) and no (2) in ``language`` and in English; a
+    Burmese word in its Zawgyi spelling too."""
+    words: dict[str, int] = {}
+    for code in ("en", language):
+        with force_locale(code):
+            for choice, prompt in ((1, prompts.YES_WORDS), (2, prompts.NO_WORDS)):
+                for word in str(prompt).split("|"):
+                    for form in {word, zawgyi_spelling(word)} if code == "my" else {word}:
+                        words[_fold(form).strip(_ANSWER_PUNCTUATION)] = choice
+    words.pop("", None)
+    return words
 
 
 _KEYWORD_ACTIONS: dict[str, Callable[[Turn, str], None]] = {

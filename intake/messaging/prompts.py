@@ -82,3 +82,9 @@ START = lazy_pgettext("sms keyword", "START")
 HELP_WORD = lazy_pgettext("sms keyword", "HELP")
 RESTART = lazy_pgettext("sms keyword", "NEW")
 
+# Answers in words to the two yes-or-no questions (CONFIRM_WORKPLACE and CONSENT), taken as 1
+# and 2: the words a worker may answer with, separated by "|", at least the ones those two
+# questions use ("1 for yes"), with the short forms people text. The conversation's
+# language's words count, and English's.
+YES_WORDS = lazy_pgettext("sms answer", "YES|Y|OK")
+NO_WORDS = lazy_pgettext("sms answer", "NO|N")

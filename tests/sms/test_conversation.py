@@ -502,3 +502,48 @@ def test_later_words_in_another_script_keep_the_language_chosen(
     assert phone.text("1") == [say(sms_app, prompts.DETAILS_MORE, "ms")]
     assert phone.text("他们没有付工资") == []
     assert phone.text("#") == [say(sms_app, prompts.CONSENT, "ms")]
+
+
+@pytest.mark.parametrize(("lang", "yes", "no"), [
+    ("en", "yes", "No."), ("es", "Sí", "no"), ("zh_Hans", "可以", "不是"), ("th", "ได้", "ไม่ใช่"),
+    ("vi", "Có", "không"), ("ms", "ya", "Tidak"), ("my", "ဟုတ်ကဲ့", "မဟုတ်"), ("ar", "نعم", "لا"),
+])
+def test_yes_and_no_in_words_answer_the_yes_or_no_questions(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, lang: str, yes: str,
+        no: str) -> None:
+    """"Is it …? 1 for yes, 2 for no" and "May we text you back?": the worker who answers
+    in words, as the question says them, is understood (no paid text to say it again)."""
+    phone.text("hello")
+    if lang != "en":
+        choose_language(phone, lang)
+    assert phone.text("penang circuit") == [
+        say(sms_app, prompts.CONFIRM_WORKPLACE, lang, name="Penang Circuit Assembly")]
+    assert phone.text(no) == [say(sms_app, prompts.WORKPLACE_AGAIN, lang)]
+    phone.text("penang circuit")
+    assert phone.text(yes) == [say(sms_app, prompts.CATEGORY_MENU, lang)]
+    phone.text("1")
+    phone.text("no pay #")
+    [receipt_text] = phone.text(yes)
+    assert RECEIPT.search(receipt_text)
+    with database(sms_app).transaction() as session:
+        assert session.scalars(select(Report)).one().contact_consent
+
+
+def test_no_in_words_to_being_texted_back_keeps_no_number(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("no pay #")
+    assert RECEIPT.search(phone.text("no")[0])
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        assert not report.contact_consent and report.contact_sealed is None
+
+
+@pytest.mark.parametrize("answer", ["yes please", "maybe", "ya"])  # "ya" is Malay, not English
+def test_other_words_are_not_an_answer(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                       answer: str) -> None:
+    phone.text("MY4821")
+    phone.text("1")
+    phone.text("no pay #")
+    assert phone.text(answer) == [say(sms_app, prompts.CONSENT, "en")]

@@ -150,3 +150,22 @@ def test_burmese_keywords_typed_in_zawgyi_work(phone: Phone, sms_world: SmsWorld
     assert phone.text(ZAWGYI_START) == [zawgyi_spelling(say(sms_app, prompts.STARTED, "my"))]
     assert phone.text(f"{ZAWGYI_STATUS} 0000 0000 0000 0000") == [
         zawgyi_spelling(say(sms_app, prompts.STATUS_NOT_FOUND, "my"))]
+
+
+@pytest.mark.parametrize("lang", CODES)
+def test_yes_and_no_words_are_answers_and_nothing_else(app: Flask, lang: str) -> None:
+    """Each catalog gives words for yes and for no: none of them is both, a keyword in any
+    language (a keyword is read before any answer), or a number."""
+    from intake.messaging.conversation import keyword_in, yes_no_words, yes_or_no
+
+    with app.test_request_context():
+        words = yes_no_words(lang)
+        with force_locale(lang):
+            catalog = {choice: pgettext("sms answer", msgid).split("|")
+                       for choice, msgid in ((1, "YES|Y|OK"), (2, "NO|N"))}
+        for choice, typed in catalog.items():  # each word as the catalog writes it
+            assert typed and all(yes_or_no(form, lang) == choice for form in typed), typed
+    assert set(words.values()) == {1, 2}
+    for form in words:
+        assert keyword_in(form) is None, form
+        assert not any(char.isdecimal() for char in form), form
