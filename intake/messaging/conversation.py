@@ -914,6 +914,21 @@ _VERDICTS = {1: Verdict.YES, 2: Verdict.PARTLY, 3: Verdict.NO}
 _VERDICT_ANSWER = re.compile(r"\s*(\d)(?!\d)[\s.,:;)\-]*(.*)", re.DOTALL)
 
 
+_FIRST_WORD = re.compile(r"\s*([^\s.,!?;:。！？，،؟।]+)[\s.,!?;:。！？，،؟।]+\S.*", re.DOTALL)
+
+
+def _verdict_in_words(body: str, language: str) -> tuple[Verdict, str] | None:
+    """Yes or no in words (those of the yes-or-no questions, ``yes_no_words``): alone, or
+    as the first word of a longer answer, which is then the comment as written ("No,
+    still no pay"). Partly has no word: its number says it."""
+    choice = yes_or_no(body, language)
+    comment = ""
+    if choice is None and (first := _FIRST_WORD.fullmatch(body)) is not None:
+        choice = yes_no_words(language).get(_fold(first.group(1)))
+        comment = body.strip()
+    return {1: (Verdict.YES, comment), 2: (Verdict.NO, comment)}.get(choice or 0)
+
+
 def verdict_answer(body: str) -> tuple[Verdict, str] | None:
     """``(verdict, comment)`` from "3 nothing changed" (any script's digits), else None."""
     found = _VERDICT_ANSWER.fullmatch(body)
@@ -934,7 +949,7 @@ def _verdict(turn: Turn, body: str) -> None:
     if report is None:
         _report_gone(turn, verdict=True)
         return
-    answer = verdict_answer(body)
+    answer = verdict_answer(body) or _verdict_in_words(body, conversation.language)
     if answer is None and conversation.invalid_answers >= 1:
         _reset(turn)
         _start(turn, body)

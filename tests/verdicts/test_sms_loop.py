@@ -254,3 +254,28 @@ def test_a_phone_that_types_zawgyi_is_asked_and_thanked_in_zawgyi(
     thanks = burmese(sms_app, prompts.VERDICT_THANKS)
     assert phone.text("1") == [zawgyi_spelling(thanks)] != [thanks]
     assert [given.verdict for given in verdicts(db)] == [Verdict.YES]
+
+
+@pytest.mark.parametrize(("answer", "verdict", "comment"), [
+    ("Tidak", Verdict.NO, None),
+    ("tidak, gaji masih belum dibayar", Verdict.NO, "tidak, gaji masih belum dibayar"),
+    ("Ya!", Verdict.YES, None),
+    ("yes", Verdict.YES, None),  # English words count in every language
+    ("No. They pay late again", Verdict.NO, "No. They pay late again"),
+])
+def test_yes_or_no_in_words_is_an_answer(
+        sms_app: Flask, db: Database, numbers: DeskWorld, phone: Phone, browser: Browser,
+        answer: str, verdict: Verdict, comment: str | None) -> None:
+    """A worker asked "was it fixed? 1 yes, 2 partly, 3 no" who answers in words: yes or
+    no, alone or first; what they wrote beyond it is the comment, word for word."""
+    asked_by_sms(sms_app, db, numbers, phone, browser)
+    assert phone.text(answer) == [malay(sms_app, prompts.VERDICT_THANKS)]
+    [given] = verdicts(db)
+    assert given.verdict is verdict
+    if comment is None:
+        assert given.comment_sealed is None
+    else:
+        assert given.comment_sealed is not None
+        opened = open_sealed(given.comment_sealed, numbers.a.key,
+                             context=verdict_context(given.id))
+        assert opened.decode() == comment
