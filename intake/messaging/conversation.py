@@ -914,7 +914,10 @@ _VERDICTS = {1: Verdict.YES, 2: Verdict.PARTLY, 3: Verdict.NO}
 _VERDICT_ANSWER = re.compile(r"\s*(\d)(?!\d)[\s.,:;)\-]*(.*)", re.DOTALL)
 
 
-_FIRST_WORD = re.compile(r"\s*([^\s.,!?;:。！？，،؟।]+)[\s.,!?;:。！？，،؟।]+\S.*", re.DOTALL)
+# Between an answer's words: spaces, and the stops and commas of our languages' scripts.
+_ANSWER_PUNCTUATION = " .,!?;:。！？，،؟।"
+_BETWEEN = rf"\s{re.escape(_ANSWER_PUNCTUATION)}"
+_FIRST_WORD = re.compile(rf"\s*([^{_BETWEEN}]+)[{_BETWEEN}]+\S.*", re.DOTALL)
 
 
 def _verdict_in_words(body: str, language: str) -> tuple[Verdict, str] | None:
@@ -1091,8 +1094,6 @@ def yes_or_no(body: str, language: str) -> int | None:
         return choice
     return yes_no_words(language).get(_fold(body).strip(_ANSWER_PUNCTUATION))
 
-
-_ANSWER_PUNCTUATION = " .,!?;:。！？，،؟।"
 
 
 @functools.cache

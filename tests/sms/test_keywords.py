@@ -10,6 +10,7 @@ from sqlalchemy import select
 from intake.db import Database
 from intake.i18n import LANGUAGES
 from intake.messaging import prompts
+from intake.messaging.conversation import keyword_in, yes_no_words, yes_or_no
 from intake.messaging.models import OptOut
 from intake.reports.burmese import zawgyi_spelling
 from intake.reports.models import Report
@@ -156,8 +157,6 @@ def test_burmese_keywords_typed_in_zawgyi_work(phone: Phone, sms_world: SmsWorld
 def test_yes_and_no_words_are_answers_and_nothing_else(app: Flask, lang: str) -> None:
     """Each catalog gives words for yes and for no: none of them is both, a keyword in any
     language (a keyword is read before any answer), or a number."""
-    from intake.messaging.conversation import keyword_in, yes_no_words, yes_or_no
-
     with app.test_request_context():
         words = yes_no_words(lang)
         with force_locale(lang):
