@@ -83,16 +83,30 @@ MAX_FIXED_TWIML = 1024
 
 
 def parse_sender(raw: str) -> tuple[str, bool] | None:
-    """``(E.164, is_whatsapp)`` from Twilio's ``From``; None if it is not a phone number."""
+    """``(E.164, is_whatsapp)`` from Twilio's ``From``; None if it is not a phone number.
+
+    A number longer than its country's numbers is taken as Twilio gave it, up to E.164's 15
+    digits: Twilio signed it, and refusing it would lose the worker's words. WhatsApp names
+    every Mexican mobile that way, with the "1" Mexico's dial plan dropped in 2019
+    (+52 1 33 1234 5678: 13 digits where phonenumbers expects 12); the worker is answered
+    at the number as it came. One too short for its country is no number.
+    """
     whatsapp = raw.startswith("whatsapp:")
     number = raw.removeprefix("whatsapp:")
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != _POSSIBLE and not (reason in _LONGER and len(e164) - 1 <= E164_DIGITS):
         return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), whatsapp
+    return e164, whatsapp
+
+
+_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
+_LONGER = (phonenumbers.ValidationResult.TOO_LONG, phonenumbers.ValidationResult.INVALID_LENGTH)
+E164_DIGITS = 15  # at most, country code included (ITU-T E.164)
 
 
 # Our own numbers: a handful, parsed once.

@@ -92,6 +92,22 @@ def test_reply_is_texted_to_a_worker_who_said_yes(phone: Phone, sms_world: SmsWo
         assert session.scalars(select(Conversation.whatsapp)).one() is whatsapp
 
 
+def test_a_mexican_whatsapp_worker_is_answered_at_the_number_whatsapp_gave(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """WhatsApp writes a Mexican mobile with its old "1" (+52 1 ...): the report is made,
+    and the desk's reply goes back to that number as it came, on WhatsApp."""
+    phone.number, phone.to, phone.whatsapp = "+5213312345678", MX_NUMBER, True
+    phone.text("MX2045")
+    phone.text("1")
+    phone.text("No nos pagan las horas extra #")
+    assert RECEIPT.search(phone.text("1")[0])
+    reply_and_queue(sms_app, "Recibimos su mensaje.")
+    run_jobs(sms_app)
+    [sent] = twilio.created()
+    assert (sent.form["To"], sent.form["From"]) == ("whatsapp:+5213312345678",
+                                                    "whatsapp:" + MX_NUMBER)
+
+
 def test_the_reply_comes_from_the_number_the_worker_wrote_to(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
     """A worker who texted our Mexican number about a Malaysian workplace is answered from

@@ -9,11 +9,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from intake.db import Database
-from intake.messaging import inbound
+from intake.messaging import inbound, prompts
 from intake.messaging.inbound import REPLAY_WINDOW
 from intake.messaging.models import Conversation, ProcessedInbound
 from intake.reports.models import Channel, Report, ReportMessage
-from tests.sms.conftest import Phone, SmsWorld, new_sid, replies
+from tests.sms.conftest import MX_NUMBER, Phone, SmsWorld, new_sid, replies, say
 
 
 def count(app: Flask, model: type) -> int:
@@ -86,8 +86,25 @@ def test_message_sid_too_long_to_keep_is_400_and_changes_nothing(
     assert count(sms_app, ProcessedInbound) == 0
 
 
-def test_sender_that_is_not_a_number_is_400(phone: Phone, sms_world: SmsWorld) -> None:
-    assert phone.post({**phone.params("hi"), "From": "not-a-number"}).status_code == 400
+@pytest.mark.parametrize("sender", ["not-a-number", "+60123", "whatsapp:+60123",
+                                    "+1234567890123456", "whatsapp:"])
+def test_sender_that_is_not_a_number_is_400(phone: Phone, sms_world: SmsWorld,
+                                            sender: str) -> None:
+    """Not a number, one too short for its country, one beyond E.164's 15 digits."""
+    assert phone.post({**phone.params("hi"), "From": sender}).status_code == 400
+
+
+@pytest.mark.parametrize("whatsapp", [True, False])
+def test_a_mexican_mobile_written_with_its_old_1_is_answered(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, whatsapp: bool) -> None:
+    """WhatsApp gives every Mexican mobile with the "1" Mexico's dial plan dropped (13
+    digits, which phonenumbers calls too long): it was refused with a 400, and the worker's
+    words were lost at Twilio."""
+    phone.number, phone.to, phone.whatsapp = "+5213312345678", MX_NUMBER, whatsapp
+    response = phone.post(phone.params("MX2045 no nos pagan las horas extra"))
+    assert response.status_code == 200
+    assert replies(response) == [say(sms_app, prompts.CATEGORY_MENU, "es")]
+    assert count(sms_app, Conversation) == 1
 
 
 def test_retried_webhook_creates_no_second_report_and_gets_the_same_reply(
