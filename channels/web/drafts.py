@@ -85,9 +85,29 @@ def e164(number: str, *, region: str | None) -> str | None:
         parsed = phonenumbers.parse(number, region or None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
+    valid = parsed if phonenumbers.is_valid_number(parsed) else _mexican_mobile_as_dialled_now(
+        parsed)
+    if valid is None:
         return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.format_number(valid, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _mexican_mobile_as_dialled_now(parsed: phonenumbers.PhoneNumber
+                                   ) -> phonenumbers.PhoneNumber | None:
+    """A Mexican mobile written with a prefix Mexico's dial plan dropped in 2019: the "1"
+    after +52 (as WhatsApp still shows a Mexican's own number: +52 1 33 1234 5678), or 044
+    or 045 before the ten digits; the number as it is dialled now, or None."""
+    if parsed.country_code != 52:
+        return None
+    national = str(parsed.national_number)
+    if len(national) == 11 and national.startswith("1"):
+        national = national[1:]
+    elif len(national) == 12 and national.startswith(("44", "45")) and parsed.italian_leading_zero:
+        national = national[2:]
+    else:
+        return None
+    now = phonenumbers.PhoneNumber(country_code=52, national_number=int(national))
+    return now if phonenumbers.is_valid_number(now) else None
 
 
 def check_step(step: str, draft: Draft, *, region: str | None) -> tuple[Draft, set[Problem]]:

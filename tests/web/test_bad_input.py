@@ -123,6 +123,20 @@ def test_bad_phone_number_is_refused_with_the_number_kept(worker: Worker, world:
     assert "does not look right" in page and 'value="12ab"' in page
 
 
+@pytest.mark.parametrize("typed", ["+52 1 33 1234 5678", "521 33 1234 5678",
+                                   "1 33 1234 5678", "044 33 1234 5678", "045 33 1234 5678"])
+def test_a_mexican_mobile_with_a_prefix_dropped_in_2019_is_taken(
+        worker: Worker, world: World, typed: str) -> None:
+    """WhatsApp shows a Mexican their own number as +52 1 …; older habits put 044 or 045
+    before it. Each was refused as a wrong number; now it becomes the number dialled today."""
+    worker.get("/en/report")
+    response = worker.step("contact", facility=str(world.tijuana.id), category=["wages"],
+                           details="", contact="sms", number=typed)
+    page = response.get_data(as_text=True)
+    assert "does not look right" not in page
+    assert 'value="+523312345678"' in page
+
+
 def test_oversized_body_is_a_413_page(worker: Worker, world: World) -> None:
     worker.get("/en/report")
     response = worker.step("details", facility=str(world.penang.id), category=["wages"],
