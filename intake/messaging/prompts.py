@@ -46,8 +46,9 @@ STATUS_NONE = lazy_pgettext("sms", "No answer yet. Please ask again in a few day
 STATUS_REPLY = lazy_pgettext("sms", "Answer: %(text)s")
 STATUS_NOT_FOUND = lazy_pgettext(
     "sms", "We could not find that receipt. Check the 16 digits and try again.")
-PICTURES = lazy_pgettext(
-    "sms", "Pictures are not kept, to protect you. Please write in words what happened.")
+PICTURES = lazy_pgettext(  # a photo, a WhatsApp voice note, a video or a document
+    "sms", "Pictures, voice messages and files are not kept, to protect you. Please write in "
+    "words what happened.")
 TOO_LONG = lazy_pgettext(
     "sms", "That message was too long and was not kept. Please send it in shorter parts.")
 LANGUAGE_MORE = lazy_pgettext("sms", "9 more")

@@ -195,9 +195,19 @@ def test_whatsapp_sender_makes_a_whatsapp_report(phone: Phone, sms_world: SmsWor
         assert session.scalars(select(Report.channel)).one() is Channel.WHATSAPP
 
 
-def test_media_only_message_asks_for_words(phone: Phone, sms_world: SmsWorld) -> None:
-    answer = phone.text("", NumMedia="1", MediaUrl0="https://api.twilio.test/media/1")
-    assert "Pictures are not kept" in answer[0]
+@pytest.mark.parametrize(("kind", "named"), [("image/jpeg", "Pictures"),
+                                             ("audio/ogg", "voice messages"),
+                                             ("application/pdf", "files")])
+def test_media_only_message_asks_for_words(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
+                                           kind: str, named: str) -> None:
+    """A WhatsApp voice note was answered "Pictures are not kept": the answer names each."""
+    phone.text("MY4821")
+    phone.text("1")
+    answer = phone.text("", NumMedia="1", MediaContentType0=kind,
+                        MediaUrl0="https://api.twilio.test/media/1")
+    assert answer == [say(sms_app, prompts.PICTURES, "en")]
+    assert named in answer[0]
+    assert count(sms_app, ReportMessage) == 0
 
 
 def test_over_long_body_is_not_kept_and_the_worker_is_told(phone: Phone, sms_world: SmsWorld,
