@@ -85,11 +85,12 @@ MAX_FIXED_TWIML = 1024
 def parse_sender(raw: str) -> tuple[str, bool] | None:
     """``(E.164, is_whatsapp)`` from Twilio's ``From``; None if it is not a phone number.
 
-    A number longer than its country's numbers is taken as Twilio gave it, up to E.164's 15
-    digits: Twilio signed it, and refusing it would lose the worker's words. WhatsApp names
-    every Mexican mobile that way, with the "1" Mexico's dial plan dropped in 2019
-    (+52 1 33 1234 5678: 13 digits where phonenumbers expects 12); the worker is answered
-    at the number as it came. One too short for its country is no number.
+    A number of a length phonenumbers does not expect for its country is taken as Twilio
+    gave it, up to E.164's 15 digits: Twilio signed it, and refusing it would lose the
+    worker's words. WhatsApp names every Mexican mobile that way, with the "1" Mexico's
+    dial plan dropped in 2019 (+52 1 33 1234 5678: 13 digits where phonenumbers expects
+    12); the worker is answered at the number as it came. One too short for its country is
+    no number.
     """
     whatsapp = raw.startswith("whatsapp:")
     number = raw.removeprefix("whatsapp:")
