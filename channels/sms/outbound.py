@@ -35,6 +35,7 @@ from intake.messaging.models import (
 from intake.messaging.outbound import (
     NUDGE_JOB,
     OPTED_OUT_AT_CARRIER,
+    REFUSED_FOR_GOOD,
     SEND_TEXT_JOB,
     count,
     delete_at_twilio_later,
@@ -145,11 +146,16 @@ def _send(outbound_id: uuid.UUID) -> None:
                     status_callback=settings_of().public_url + "/twilio/sms/status",
                 ).sid
             except TwilioRestException as error:
-                if str(error.code) != OPTED_OUT_AT_CARRIER:
-                    raise RuntimeError(
-                        f"Twilio refused the text (status {error.status})") from None
-                outbound.status = OutboundStatus.OPTED_OUT
-                return
+                code = str(error.code)
+                if code == OPTED_OUT_AT_CARRIER:
+                    outbound.status = OutboundStatus.OPTED_OUT
+                    return
+                if code in REFUSED_FOR_GOOD:
+                    outbound.status, outbound.error_code = OutboundStatus.FAILED, code
+                    _not_sent("refused")
+                    return
+                raise RuntimeError(
+                    f"Twilio refused the text (status {error.status})") from None
         outbound.status = OutboundStatus.SENT
         outbound.provider_sid = sid
         if text.wanted:  # the worker's reply answers this text
@@ -277,15 +283,18 @@ def _send_notice(client: Client, outbound_id: str, claim: str, *, to: str, from_
             to=to, from_=from_, content_sid=template,
             status_callback=settings_of().public_url + "/twilio/sms/status").sid
     except TwilioRestException as error:
-        opted_out_at_carrier = str(error.code) == OPTED_OUT_AT_CARRIER
+        code = str(error.code)
+        settled = code == OPTED_OUT_AT_CARRIER or code in REFUSED_FOR_GOOD
         with database_of().transaction() as session:
             outbound = session.get(OutboundMessage, uuid.UUID(outbound_id), with_for_update=True)
             if outbound is not None and outbound.nudge_sid == claim:
-                if opted_out_at_carrier:
+                if code == OPTED_OUT_AT_CARRIER:
                     outbound.status = OutboundStatus.OPTED_OUT
+                elif settled:  # the held text cannot reach the worker either
+                    outbound.status, outbound.error_code = OutboundStatus.FAILED, code
                 else:
                     outbound.nudge_sid = None
-        if opted_out_at_carrier:
+        if settled:
             return
         raise RuntimeError(f"Twilio refused the notice (status {error.status})") from None
     except (TwilioException, OSError):  # sent or not, we cannot tell: never a second one

@@ -165,7 +165,18 @@ UNDELIVERED_REASONS = {
     "30006": "the number cannot receive texts (a landline?)",
     "30007": "the carrier filtered it",
     "30008": "the carrier did not say why",
+    # Twilio's refusals when asked to send (``REFUSED_FOR_GOOD``)
+    "21211": "the number is not a valid phone number",
+    "21408": "our Twilio account may not text that country: its operator can allow it in "
+             "Twilio's geographic permissions, and the desk then reply again",
+    "21612": "the number cannot be reached by text from our number",
+    "21614": "the number is not a mobile number (a landline?)",
 }
+# Twilio's refusals, when asked to send a text, that no retry changes: the text is not
+# delivered, the desk's page says why, and it is not tried again (a retry would only keep
+# the desk reading "being sent" for hours). Other refusals (a 5xx, a rate limit, our own
+# credentials) are retried.
+REFUSED_FOR_GOOD = frozenset({"21211", "21408", "21612", "21614"})
 
 
 def delivery_notes(session: Session, report_ids: Collection[uuid.UUID] | Select[Any]

@@ -21,7 +21,7 @@ from intake.messaging.models import (
     OutboundStatus,
     PendingDeletion,
 )
-from intake.messaging.outbound import counter, queue_text
+from intake.messaging.outbound import counter, delivery_notes, queue_text
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
 from tests.sms.conftest import (
@@ -157,6 +157,44 @@ def test_carrier_opt_out_is_recorded_and_never_retried(phone: Phone, sms_world: 
     run_jobs(sms_app)
     assert len(twilio.created()) == 1
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.OPTED_OUT
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    (21614, "the number is not a mobile number (a landline?)"),
+    (21211, "the number is not a valid phone number"),
+    (21408, "our Twilio account may not text that country"),
+])
+def test_a_refusal_no_retry_changes_fails_the_text_at_once_and_the_desk_is_told_why(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake, code: int,
+        reason: str) -> None:
+    """Twilio refuses to send to a landline (21614) or a number that is no number: the text
+    was retried for hours while the desk read "being sent", and then stayed so for good."""
+    report_by_sms(phone, consent=True)
+    run_jobs(sms_app)
+    twilio.fail_next(1, status=400, code=code)
+    outbound_id = reply_and_queue(sms_app, "can you call us")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 1  # not tried again
+    with database(sms_app).transaction() as session:
+        row = session.get(OutboundMessage, outbound_id)
+        assert row is not None
+        assert (row.status, row.error_code) == (OutboundStatus.FAILED, str(code))
+        [note] = delivery_notes(session, [row.report_id]).values()
+    assert note.startswith(f"not delivered: {reason}")
+
+
+def test_a_refusal_a_retry_may_change_is_retried(phone: Phone, sms_world: SmsWorld,
+                                                 sms_app: Flask, twilio: TwilioFake) -> None:
+    """Too many requests (429), or a refusal we do not know to be final: tried again."""
+    report_by_sms(phone, consent=True)
+    run_jobs(sms_app)
+    twilio.fail_next(1, status=429, code=20429)
+    outbound_id = reply_and_queue(sms_app, "try again")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 2
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
 
 
 def test_status_callback_records_delivery(phone: Phone, sms_world: SmsWorld, sms_app: Flask,

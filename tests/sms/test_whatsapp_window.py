@@ -167,6 +167,17 @@ def test_a_notice_that_fails_fails_its_text_with_the_notices_reason(
     assert (failed.status, failed.error_code) == (OutboundStatus.FAILED, "63024")
 
 
+def test_a_notice_twilio_refuses_for_good_fails_its_text_at_once(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    outbound_id = texted_on_whatsapp(phone, sms_app, twilio)
+    twilio.fail_next(1, status=400, code=21211)
+    whatsapp_refuses(phone, twilio)
+    run_jobs(sms_app)
+    assert len([c for c in twilio.created() if "ContentSid" in c.form]) == 1  # not again
+    failed = row(sms_app, outbound_id)
+    assert (failed.status, failed.error_code) == (OutboundStatus.FAILED, "21211")
+
+
 def test_the_notice_is_retried_after_a_500_and_sent_once(
         phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
     outbound_id = texted_on_whatsapp(phone, sms_app, twilio)
