@@ -2,7 +2,8 @@
 when its alerts actually go out), the sweep of messages Twilio still keeps every five
 minutes (and, daily, of any it still lists a week on), the drop of replies kept past their
 window every minute, the texts held for WhatsApp's notice given up hourly once their wait
-is over, and the retention run once a day (and at each start).
+is over, the texts to workers whose job was lost queued again every quarter hour, and the
+retention run once a day (and at each start).
 Runs in ``intake worker`` (with Redis) or inside ``intake serve`` (embedded default); the
 jobs are coalesced, so several schedulers are harmless. ``intake alerts deliver`` and
 ``intake retention run`` do one run by hand or from cron."""
@@ -17,7 +18,7 @@ from flask import Flask
 
 from intake.ext import jobs_of
 from intake.messaging.inbound import FORGET_JOB
-from intake.messaging.outbound import EXPIRE_HELD_JOB
+from intake.messaging.outbound import EXPIRE_HELD_JOB, OWED_JOB
 
 DELIVER_ALERTS = "intake.alerts.delivery.deliver_due"
 RETENTION = "intake.retention.service.run_job"  # daily: deletes due numbers and reports
@@ -32,12 +33,16 @@ KEPT_REPLIES = FORGET_JOB
 TWILIO_LEFT = "channels.sms.outbound.sweep_left_at_twilio"
 # A text held for WhatsApp's notice that went unanswered for two weeks is given up.
 HELD_TEXTS = EXPIRE_HELD_JOB
+# A text whose job was lost (Redis restarted, or was down when the desk replied) or whose
+# retries ran out is queued again.
+OWED_TEXTS = OWED_JOB
 PERIODIC: tuple[tuple[str, float], ...] = ((DELIVER_ALERTS, 15 * 60.0),
                                            (RETENTION, 24 * 3600.0),
                                            (TWILIO_DELETIONS, 5 * 60.0),
                                            (TWILIO_LEFT, 24 * 3600.0),
                                            (KEPT_REPLIES, 60.0),
-                                           (HELD_TEXTS, 3600.0))
+                                           (HELD_TEXTS, 3600.0),
+                                           (OWED_TEXTS, 15 * 60.0))
 log = logging.getLogger("intake.schedule")
 
 

@@ -28,12 +28,15 @@ class Call:
 @dataclass
 class TwilioFake:
     calls: list[Call] = field(default_factory=list)
-    failures: list[tuple[int, int | None]] = field(default_factory=list)  # (status, code)
+    # (status, code, method): the next requests answered with an error; a method of None
+    # fails the next request whatever its method
+    failures: list[tuple[int, int | None, str | None]] = field(default_factory=list)
     url: str = ""
     messages: list[dict[str, str]] = field(default_factory=list)  # what Twilio now keeps
 
-    def fail_next(self, times: int = 1, *, status: int = 500, code: int | None = None) -> None:
-        self.failures.extend([(status, code)] * times)
+    def fail_next(self, times: int = 1, *, status: int = 500, code: int | None = None,
+                  method: str | None = None) -> None:
+        self.failures.extend([(status, code, method)] * times)
 
     def created(self) -> list[Call]:
         return [c for c in self.calls if c.method == "POST" and c.path.endswith("Messages.json")]
@@ -61,9 +64,11 @@ def start() -> tuple[TwilioFake, ThreadingHTTPServer]:
 
         def _failure(self) -> bool:
             with lock:
-                if not fake.failures:
+                found = next((i for i, (_status, _code, method) in enumerate(fake.failures)
+                              if method in (None, self.command)), None)
+                if found is None:
                     return False
-                status, code = fake.failures.pop(0)
+                status, code, _method = fake.failures.pop(found)
             body = {"status": status, "message": "fake failure", "code": code or status}
             self._send(status, body)
             return True

@@ -33,9 +33,11 @@ from intake.messaging.models import (
     PendingDeletion,
 )
 from intake.messaging.outbound import (
+    GAVE_UP,
     NUDGE_JOB,
     OPTED_OUT_AT_CARRIER,
     REFUSED_FOR_GOOD,
+    SEND_ATTEMPTS,
     SEND_TEXT_JOB,
     count,
     delete_at_twilio_later,
@@ -150,8 +152,9 @@ def _send(outbound_id: uuid.UUID) -> None:
                 if code == OPTED_OUT_AT_CARRIER:
                     outbound.status = OutboundStatus.OPTED_OUT
                     return
-                if code in REFUSED_FOR_GOOD:
-                    outbound.status, outbound.error_code = OutboundStatus.FAILED, code
+                if code in REFUSED_FOR_GOOD or text.attempt >= SEND_ATTEMPTS:
+                    outbound.status = OutboundStatus.FAILED
+                    outbound.error_code = code if code.isdigit() else GAVE_UP
                     _not_sent("refused")
                     return
                 raise RuntimeError(

@@ -39,10 +39,10 @@ from intake.cases.service import CaseNotFound, CaseRow, CaseView, list_cases, op
 from intake.db import MAX_ID
 from intake.edge import unstorable_text
 from intake.errors import IntakeError
-from intake.ext import database_of, jobs_of
+from intake.ext import database_of
 from intake.i18n import BY_CODE
 from intake.limits import allowed, client_tag
-from intake.messaging.outbound import SEND_TEXT_JOB
+from intake.messaging.outbound import send_soon
 from intake.reports.burmese import from_zawgyi
 from intake.reports.models import (
     QUEUE_RANK,
@@ -458,7 +458,7 @@ def reply(report_id: str) -> ResponseReturnValue:
                          actor_id=who.account.id)
     db.commit()
     if sent.outbound is not None:
-        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(sent.outbound.id))
+        send_soon(sent.outbound.id)
     return {"id": str(sent.message.id), "sms": sent.outbound is not None,
             "segments": sent.segments.segments, "encoding": sent.segments.encoding}, 201
 

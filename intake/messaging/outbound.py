@@ -14,13 +14,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from intake.ext import database_of
+from intake.ext import database_of, jobs_of
 from intake.messaging.models import Counter, OutboundMessage, OutboundStatus, PendingDeletion
 from intake.reports.models import Report, ReportMessage
 
@@ -144,6 +145,55 @@ def expire_held_job() -> None:
         log.info("held texts given up", extra={"job": EXPIRE_HELD_JOB, "count": given_up})
 
 
+# Owed texts whose job is gone. A job lives in Redis: one lost there (Redis restarted
+# without its data, or was down when the desk replied) would leave its text "waiting to be
+# sent" for good, and one whose retries all failed would stay "being sent". The periodic
+# sweep queues both again; sending stays once only (``channels.sms.outbound``).
+OWED_JOB = "intake.messaging.outbound.sweep_owed_job"
+OWED_AFTER = dt.timedelta(minutes=15)  # a text still QUEUED this long after it was written
+# A text SENDING this long after it was written has outlived its job's retries (RQ's last
+# comes about four hours on): it is tried again, up to ``SEND_ATTEMPTS`` tries in all.
+RETRIES_OVER = dt.timedelta(hours=6)
+# Tries of one text (each run of its job). A text Twilio still refuses at the last fails,
+# with Twilio's error code (or ``GAVE_UP`` if it gave none), and the desk's page says so.
+SEND_ATTEMPTS = 12
+GAVE_UP = "tries"  # ours, not Twilio's (theirs are digits)
+
+
+def owed_texts(session: Session, *, now: dt.datetime) -> list[uuid.UUID]:
+    """The texts to queue again: waiting longer than ``OWED_AFTER``, or claimed by a job
+    longer than ``RETRIES_OVER`` ago with tries left."""
+    return list(session.scalars(select(OutboundMessage.id).where(or_(
+        (OutboundMessage.status == OutboundStatus.QUEUED)
+        & (OutboundMessage.created_at < now - OWED_AFTER),
+        (OutboundMessage.status == OutboundStatus.SENDING)
+        & (OutboundMessage.created_at < now - RETRIES_OVER)
+        & (OutboundMessage.attempts < SEND_ATTEMPTS),
+    )).order_by(OutboundMessage.created_at)))
+
+
+def sweep_owed_job() -> None:
+    """The periodic run (``intake.schedule``, every quarter hour): each owed text whose job
+    is gone gets a new one. A text whose job is only late is harmless to queue twice: the
+    first job to run sends it, the other finds it sent."""
+    with database_of().transaction() as session:
+        owed = owed_texts(session, now=dt.datetime.now(dt.UTC))
+    for outbound_id in owed:
+        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
+    if owed:
+        log.info("owed texts queued again", extra={"job": OWED_JOB, "count": len(owed)})
+
+
+def send_soon(outbound_id: uuid.UUID) -> None:
+    """Queue the job that sends a text the caller has committed. A queue that cannot take
+    it now (Redis down) leaves it owed, for the sweep to queue (``OWED_AFTER``): the desk's
+    reply is kept and the desk gets its page, not an error."""
+    try:
+        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
+    except (RedisError, OSError):
+        log.warning("text not queued yet", extra={"event": "queue_unavailable"})
+
+
 _SETTLED = frozenset({OutboundStatus.DELIVERED, OutboundStatus.FAILED,
                       OutboundStatus.OPTED_OUT, OutboundStatus.HELD})
 
@@ -165,6 +215,8 @@ UNDELIVERED_REASONS = {
     "30006": "the number cannot receive texts (a landline?)",
     "30007": "the carrier filtered it",
     "30008": "the carrier did not say why",
+    GAVE_UP: f"Twilio refused it {SEND_ATTEMPTS} times over several hours; the worker can "
+             "still read the reply with STATUS and their receipt, or on the follow-up page",
     # Twilio's refusals when asked to send (``REFUSED_FOR_GOOD``)
     "21211": "the number is not a valid phone number",
     "21408": "our Twilio account may not text that country: its operator can allow it in "

@@ -17,8 +17,7 @@ from intake.accounts.views import stale_form
 from intake.cases.models import Case
 from intake.cases.panels import case_panel
 from intake.cases.views import change_case
-from intake.ext import jobs_of
-from intake.messaging.outbound import SEND_TEXT_JOB
+from intake.messaging.outbound import send_soon
 from intake.remedy import verdicts as service
 from intake.remedy.models import Verdict
 
@@ -51,5 +50,5 @@ def ask(desk_id: int, case_id: str) -> ResponseReturnValue:
 
     response = change_case(desk_id, case_id, change)
     for outbound_id in asked[0].texts if asked else []:  # only once committed
-        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
+        send_soon(outbound_id)
     return response

@@ -20,10 +20,10 @@ from intake.accounts.members import active_members
 from intake.accounts.models import Desk, Role
 from intake.accounts.views import stale_form
 from intake.audit.service import desk_events
-from intake.ext import db_session, jobs_of, settings_of
+from intake.ext import db_session, settings_of
 from intake.i18n import LANGUAGES
 from intake.kdf import argon2_profile
-from intake.messaging.outbound import SEND_TEXT_JOB
+from intake.messaging.outbound import send_soon
 from intake.messaging.segments import count_segments
 from intake.reports.burmese import from_zawgyi
 from intake.reports.categories import CATEGORIES, labels_of
@@ -262,7 +262,7 @@ def reply(desk_id: int, report_id: str) -> ResponseReturnValue:
     if outcome.repeated:
         flash("This reply was sent already (the form was sent twice); it was not sent again.")
     elif sent[0].outbound is not None:
-        jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(sent[0].outbound.id))
+        send_soon(sent[0].outbound.id)
         flash(f"Reply sent: on the follow-up page, and by SMS ({sent[0].segments.segments} "
               f"segment(s), {sent[0].segments.encoding}).")
     else:

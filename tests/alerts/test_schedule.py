@@ -29,4 +29,5 @@ def test_scheduler_queues_alerts_retention_and_the_twilio_sweep_at_once_and_stop
     schedule.start_periodic(app, stop)
     assert done.wait(10)
     assert queued == [schedule.DELIVER_ALERTS, schedule.RETENTION, schedule.TWILIO_DELETIONS,
-                      schedule.TWILIO_LEFT, schedule.KEPT_REPLIES, schedule.HELD_TEXTS]
+                      schedule.TWILIO_LEFT, schedule.KEPT_REPLIES, schedule.HELD_TEXTS,
+                      schedule.OWED_TEXTS]

@@ -9,7 +9,8 @@ from email.utils import format_datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, select
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import delete, select, update
 
 from channels.sms.outbound import sweep_deletions, sweep_left_at_twilio
 from intake.accounts.models import SmsNumber
@@ -21,7 +22,16 @@ from intake.messaging.models import (
     OutboundStatus,
     PendingDeletion,
 )
-from intake.messaging.outbound import counter, delivery_notes, queue_text
+from intake.messaging.outbound import (
+    OWED_AFTER,
+    RETRIES_OVER,
+    SEND_ATTEMPTS,
+    counter,
+    delivery_notes,
+    queue_text,
+    send_soon,
+    sweep_owed_job,
+)
 from intake.reports.models import Report
 from intake.reports.service import add_desk_reply
 from tests.sms.conftest import (
@@ -195,6 +205,93 @@ def test_a_refusal_a_retry_may_change_is_retried(phone: Phone, sms_world: SmsWor
     run_jobs(sms_app)
     assert len(twilio.created()) == 2
     assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def sweep_owed(app: Flask) -> None:
+    with app.app_context():
+        sweep_owed_job()
+    run_jobs(app)
+
+
+def written_ago(app: Flask, outbound_id: uuid.UUID, ago: dt.timedelta, **values: object
+                ) -> None:
+    with database(app).transaction() as session:
+        session.execute(update(OutboundMessage).where(OutboundMessage.id == outbound_id)
+                        .values(created_at=dt.datetime.now(dt.UTC) - ago, **values))
+
+
+def test_a_text_whose_job_was_lost_is_sent_by_the_sweep_once(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """Redis restarted without its data, or was down when the desk replied: the text stayed
+    "waiting to be sent" for good."""
+    report_by_sms(phone, consent=True)
+    run_jobs(sms_app)
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        message = add_desk_reply(session, report, "We met the manager.", author_account_id=None)
+        outbound = queue_text(session, report, message, kind="reply")
+        assert outbound is not None
+        outbound_id = outbound.id  # and no job queued for it
+    sweep_owed(sms_app)
+    assert twilio.created() == []  # its job may only be late yet
+    written_ago(sms_app, outbound_id, OWED_AFTER + dt.timedelta(minutes=1))
+    sweep_owed(sms_app)
+    sweep_owed(sms_app)
+    [sent] = twilio.created()
+    assert sent.form["Body"] == "We met the manager."
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENT
+
+
+def test_a_text_twilio_keeps_refusing_fails_at_its_last_try_and_the_desk_is_told(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake) -> None:
+    """Its job's retries ran out with the text "being sent": the sweep tries it again, and
+    at the last try a refusal fails it, with Twilio's code for the desk."""
+    report_by_sms(phone, consent=True)
+    run_jobs(sms_app)
+    twilio.fail_next(4, status=500, method="POST")  # each try of its job (tests retry 3 times)
+    outbound_id = reply_and_queue(sms_app, "Are you safe?")
+    assert outbound_id is not None
+    run_jobs(sms_app)
+    assert len(twilio.created()) == 4
+    assert outbound_status(sms_app, outbound_id) is OutboundStatus.SENDING  # "being sent"
+    sweep_owed(sms_app)
+    assert len(twilio.created()) == 4  # its job's retries may not be over yet
+    written_ago(sms_app, outbound_id, RETRIES_OVER + dt.timedelta(minutes=1))
+    twilio.fail_next(SEND_ATTEMPTS - 4, status=400, code=30001, method="POST")
+    for _ in range(SEND_ATTEMPTS):
+        sweep_owed(sms_app)
+    assert len(twilio.created()) == SEND_ATTEMPTS  # then no more
+    with database(sms_app).transaction() as session:
+        row = session.get(OutboundMessage, outbound_id)
+        assert row is not None
+        assert (row.status, row.error_code) == (OutboundStatus.FAILED, "30001")
+        [note] = delivery_notes(session, [row.report_id]).values()
+    assert note == "not delivered: Twilio error 30001"
+
+
+def test_a_desk_reply_is_kept_and_texted_later_when_the_queue_is_down(
+        phone: Phone, sms_world: SmsWorld, sms_app: Flask, twilio: TwilioFake,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    report_by_sms(phone, consent=True)
+    run_jobs(sms_app)
+    jobs = sms_app.extensions["intake.jobs"]
+
+    def redis_down(*_args: object, **_kwargs: object) -> None:
+        raise RedisConnectionError("Connection refused")
+
+    with database(sms_app).transaction() as session:
+        report = session.scalars(select(Report)).one()
+        message = add_desk_reply(session, report, "We are on it.", author_account_id=None)
+        outbound = queue_text(session, report, message, kind="reply")
+        assert outbound is not None
+        outbound_id = outbound.id
+    with sms_app.app_context(), monkeypatch.context() as patched:
+        patched.setattr(jobs, "enqueue", redis_down)
+        send_soon(outbound_id)  # no exception: the reply is kept, the text owed
+    assert "text not queued yet" in caplog.messages
+    written_ago(sms_app, outbound_id, OWED_AFTER + dt.timedelta(minutes=1))
+    sweep_owed(sms_app)
+    assert [c.form["Body"] for c in twilio.created()] == ["We are on it."]
 
 
 def test_status_callback_records_delivery(phone: Phone, sms_world: SmsWorld, sms_app: Flask,
