@@ -185,9 +185,10 @@ def sweep_owed_job() -> None:
 
 
 def send_soon(outbound_id: uuid.UUID) -> None:
-    """Queue the job that sends a text the caller has committed. A queue that cannot take
-    it now (Redis down) leaves it owed, for the sweep to queue (``OWED_AFTER``): the desk's
-    reply is kept and the desk gets its page, not an error."""
+    """Queue the job that sends a text the caller has committed. If the queue cannot take
+    it at that moment (Redis gone since the request began), the text stays owed and the
+    sweep queues it (``OWED_AFTER``): the desk is not shown an error for a reply that was
+    kept."""
     try:
         jobs_of().enqueue(SEND_TEXT_JOB, outbound_id=str(outbound_id))
     except (RedisError, OSError):
@@ -219,8 +220,8 @@ UNDELIVERED_REASONS = {
              "still read the reply with STATUS and their receipt, or on the follow-up page",
     # Twilio's refusals when asked to send (``REFUSED_FOR_GOOD``)
     "21211": "the number is not a valid phone number",
-    "21408": "our Twilio account may not text that country: its operator can allow it in "
-             "Twilio's geographic permissions, and the desk then reply again",
+    "21408": "our Twilio account may not text that country: once its operator allows it "
+             "in Twilio's geographic permissions, the desk can reply again",
     "21612": "the number cannot be reached by text from our number",
     "21614": "the number is not a mobile number (a landline?)",
 }
