@@ -27,7 +27,7 @@ from crypto.envelope import open_sealed
 from crypto.hierarchy import TEST_FAST
 from crypto.pseudonyms import sender_tag
 from intake.db import Database
-from intake.messaging.conversation import DETAILS, WORKPLACE
+from intake.messaging.conversation import DETAILS, LANGUAGE, LANGUAGE_2, WORKPLACE
 from intake.messaging.models import Conversation
 from intake.messaging.segments import count_segments
 from intake.reports.models import Author, Report
@@ -57,6 +57,9 @@ ANSWERS: list[tuple[str, str | None]] = [
 # at the steps where a code names the workplace (a first message, the workplace question).
 FIRST_WORDS = {"help me MY4821 please": "help me please"}
 BEGINNING = (None, "new", WORKPLACE)
+# The language menu, shown at a beginning, hands anything but a language to the step it
+# came from: there too a code names the workplace.
+MENUS = (LANGUAGE, LANGUAGE_2)
 
 
 @dataclass
@@ -88,6 +91,15 @@ class Conversations(RuleBasedStateMachine):
             row = session.get(Conversation, sender.tag)
             return (row.step, row.report_id) if row is not None else (None, None)
 
+    def at_beginning(self, sender: Sender) -> bool:
+        """Whether a poster code the sender sends now names the workplace."""
+        with self.db.transaction() as session:
+            row = session.get(Conversation, sender.tag)
+            if row is None:
+                return True
+            return row.step in BEGINNING or (row.step in MENUS
+                                             and row.return_step in (None, WORKPLACE))
+
     def reports(self) -> int:
         with self.db.transaction() as session:
             return len(session.scalars(select(Report.id)).all())
@@ -95,6 +107,7 @@ class Conversations(RuleBasedStateMachine):
     def send(self, sender: Sender, body: str, kept: str | None, *, media: bool = False,
              finishes: bool = False) -> list[str]:
         step, report_id = self.step_of(sender)
+        beginning = self.at_beginning(sender)
         reports = self.reports()
         response = sender.phone.post(sender.phone.params(body, NumMedia="1" if media else "0"))
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -109,9 +122,9 @@ class Conversations(RuleBasedStateMachine):
             assert len(answer) == media + finishes, answer
         elif step == DETAILS and report_id is not None:
             self.expected.setdefault(report_id, [])
-        elif step in BEGINNING and body in FIRST_WORDS and sender.stopped:
+        elif beginning and body in FIRST_WORDS and sender.stopped:
             assert self.reports() == reports  # no conversation after STOP, so no report
-        elif step in BEGINNING and body in FIRST_WORDS:
+        elif beginning and body in FIRST_WORDS:
             opened = self.step_of(sender)[1]
             assert opened is not None and opened not in self.expected
             self.expected[opened] = [FIRST_WORDS[body]]
@@ -202,3 +215,19 @@ def test_random_conversations_keep_every_word_and_can_always_start_over(
     assert seen >= EXAMPLES
     with app.extensions["intake.db"].transaction() as session:
         assert session.scalars(select(Report.id)).first() is not None
+
+
+def test_words_beside_a_code_sent_at_the_language_menu_open_the_report(
+    app: Flask, settings: Settings, sms_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example the random test found (CI, session 21): "0" opens the language menu, and
+    a poster code with words, sent there, is the workplace, its words the report's first.
+    The app did so; the test's model expected the words only at a first message or the
+    workplace question, and counted them as lost."""
+    monkeypatch.setattr(webhook, "SENDER_LIMIT", parse_limit("1000/10minutes"))
+    machine = Conversations(app, settings, sms_world, itertools.count())
+    machine.answer(who=0, answer=("0", "0"))
+    machine.answer(who=0, answer=("help me MY4821 please", "help me MY4821 please"))
+    machine.answer(who=0, answer=("1", "1"))
+    machine.teardown()
+    assert ["help me please"] in machine.expected.values()
