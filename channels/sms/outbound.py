@@ -35,12 +35,11 @@ from intake.messaging.models import (
 from intake.messaging.outbound import (
     GAVE_UP,
     NUDGE_JOB,
-    OPTED_OUT_AT_CARRIER,
-    REFUSED_FOR_GOOD,
     SEND_ATTEMPTS,
     SEND_TEXT_JOB,
     count,
     delete_at_twilio_later,
+    refused_as,
 )
 from intake.remedy.models import WorkerVerdict
 from intake.remedy.verdicts import VERDICT_KIND, question_text
@@ -149,16 +148,16 @@ def _send(outbound_id: uuid.UUID) -> None:
                 ).sid
             except TwilioRestException as error:
                 code = str(error.code)
-                if code == OPTED_OUT_AT_CARRIER:
-                    outbound.status = OutboundStatus.OPTED_OUT
-                    return
-                if code in REFUSED_FOR_GOOD or text.attempt >= SEND_ATTEMPTS:
-                    outbound.status = OutboundStatus.FAILED
+                final = refused_as(code) or (
+                    OutboundStatus.FAILED if text.attempt >= SEND_ATTEMPTS else None)
+                if final is None:
+                    raise RuntimeError(
+                        f"Twilio refused the text (status {error.status})") from None
+                outbound.status = final
+                if final is OutboundStatus.FAILED:
                     outbound.error_code = code if code.isdigit() else GAVE_UP
                     _not_sent("refused")
-                    return
-                raise RuntimeError(
-                    f"Twilio refused the text (status {error.status})") from None
+                return
         outbound.status = OutboundStatus.SENT
         outbound.provider_sid = sid
         if text.wanted:  # the worker's reply answers this text
@@ -287,17 +286,17 @@ def _send_notice(client: Client, outbound_id: str, claim: str, *, to: str, from_
             status_callback=settings_of().public_url + "/twilio/sms/status").sid
     except TwilioRestException as error:
         code = str(error.code)
-        settled = code == OPTED_OUT_AT_CARRIER or code in REFUSED_FOR_GOOD
+        final = refused_as(code)  # the held text cannot reach the worker either
         with database_of().transaction() as session:
             outbound = session.get(OutboundMessage, uuid.UUID(outbound_id), with_for_update=True)
             if outbound is not None and outbound.nudge_sid == claim:
-                if code == OPTED_OUT_AT_CARRIER:
-                    outbound.status = OutboundStatus.OPTED_OUT
-                elif settled:  # the held text cannot reach the worker either
-                    outbound.status, outbound.error_code = OutboundStatus.FAILED, code
-                else:
+                if final is None:
                     outbound.nudge_sid = None
-        if settled:
+                else:
+                    outbound.status = final
+                    if final is OutboundStatus.FAILED:
+                        outbound.error_code = code
+        if final is not None:
             return
         raise RuntimeError(f"Twilio refused the notice (status {error.status})") from None
     except (TwilioException, OSError):  # sent or not, we cannot tell: never a second one

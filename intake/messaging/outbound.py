@@ -232,6 +232,15 @@ UNDELIVERED_REASONS = {
 REFUSED_FOR_GOOD = frozenset({"21211", "21408", "21612", "21614"})
 
 
+def refused_as(code: str) -> OutboundStatus | None:
+    """What Twilio's refusal to send (its error code) makes of a text, for good: OPTED_OUT
+    (the worker opted out at the carrier) or FAILED (``REFUSED_FOR_GOOD``); None if a retry
+    may still send it."""
+    if code == OPTED_OUT_AT_CARRIER:
+        return OutboundStatus.OPTED_OUT
+    return OutboundStatus.FAILED if code in REFUSED_FOR_GOOD else None
+
+
 def delivery_notes(session: Session, report_ids: Collection[uuid.UUID] | Select[Any]
                    ) -> dict[uuid.UUID, str]:
     """What became of the text of each desk reply of these reports (by message id), in the

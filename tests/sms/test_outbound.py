@@ -60,12 +60,18 @@ def report_by_sms(phone: Phone, *, consent: bool) -> None:
     phone.text("1" if consent else "2")
 
 
-def reply_and_queue(app: Flask, text: str) -> uuid.UUID | None:
+def reply_owed(app: Flask, text: str) -> uuid.UUID | None:
+    """The desk's reply to the only report, and the text owed for it (None if the worker
+    said no to texts), with no job queued to send it."""
     with database(app).transaction() as session:
         report = session.scalars(select(Report)).one()
         message = add_desk_reply(session, report, text, author_account_id=None)
         outbound = queue_text(session, report, message, kind="reply")
-        outbound_id = outbound.id if outbound else None
+        return outbound.id if outbound else None
+
+
+def reply_and_queue(app: Flask, text: str) -> uuid.UUID | None:
+    outbound_id = reply_owed(app, text)
     if outbound_id:
         app.extensions["intake.jobs"].enqueue("channels.sms.outbound.send_outbound",
                                               outbound_id=str(outbound_id))
@@ -226,12 +232,8 @@ def test_a_text_whose_job_was_lost_is_sent_by_the_sweep_once(
     "waiting to be sent" for good."""
     report_by_sms(phone, consent=True)
     run_jobs(sms_app)
-    with database(sms_app).transaction() as session:
-        report = session.scalars(select(Report)).one()
-        message = add_desk_reply(session, report, "We met the manager.", author_account_id=None)
-        outbound = queue_text(session, report, message, kind="reply")
-        assert outbound is not None
-        outbound_id = outbound.id  # and no job queued for it
+    outbound_id = reply_owed(sms_app, "We met the manager.")  # and no job queued for it
+    assert outbound_id is not None
     sweep_owed(sms_app)
     assert twilio.created() == []  # its job may only be late yet
     written_ago(sms_app, outbound_id, OWED_AFTER + dt.timedelta(minutes=1))
@@ -279,12 +281,8 @@ def test_a_desk_reply_is_kept_and_texted_later_when_the_queue_is_down(
     def redis_down(*_args: object, **_kwargs: object) -> None:
         raise RedisConnectionError("Connection refused")
 
-    with database(sms_app).transaction() as session:
-        report = session.scalars(select(Report)).one()
-        message = add_desk_reply(session, report, "We are on it.", author_account_id=None)
-        outbound = queue_text(session, report, message, kind="reply")
-        assert outbound is not None
-        outbound_id = outbound.id
+    outbound_id = reply_owed(sms_app, "We are on it.")
+    assert outbound_id is not None
     with sms_app.app_context(), monkeypatch.context() as patched:
         patched.setattr(jobs, "enqueue", redis_down)
         send_soon(outbound_id)  # no exception: the reply is kept, the text owed
